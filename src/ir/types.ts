@@ -1,0 +1,204 @@
+/**
+ * The intermediate representation (IR): what every dialect translates into, and the only thing
+ * the engine, `explain` and the catalog read.
+ *
+ * A rule is metadata + the input it reads + a pipeline of stages. The first stage receives
+ * canonical events; each later stage receives the matches of the one before it. Predicates are
+ * plain data (and/or/not over comparisons) so they can be explained, indexed and compiled.
+ */
+
+/** Which field vocabulary a field name is written in. Resolved to accessors at compile time. */
+export type SchemaName =
+  /** Raw Okta LogEvent paths (`securityContext.isProxy`), case-insensitive keys, arrays traversed. */
+  | 'okta'
+  /** Elastic ECS / Okta integration fields (`okta.security_context.is_proxy`, `user.name`). */
+  | 'ecs'
+  /** Fields of alert documents (`kibana.alert.rule.rule_id`, plus the ECS fields they copy). */
+  | 'alert';
+
+export interface FieldRef {
+  /** The field name exactly as the rule writes it. */
+  name: string;
+  schema: SchemaName;
+}
+
+export type Scalar = string | number | boolean;
+
+/**
+ * Comparison operators. Values of one comparison are OR-linked ("in list") unless `all` is set.
+ *  - eq:          whole-value equality (strings honour `caseSensitive`; scalars compare by type
+ *                 or by string form, see `coerce`)
+ *  - wildcard:    glob with `*` (any run, incl. empty) and `?` (one character); `\*`, `\?`, `\\`
+ *                 are literal. Whole-value match.
+ *  - contains / startswith / endswith: substring tests
+ *  - regex:       RE2 syntax, linear-time; `flags` of i, m, s
+ *  - cidr:        IPv4/IPv6 network membership
+ *  - lt/lte/gt/gte: numeric (or, for strings of dates, ISO-8601 lexical) ordering
+ */
+export type CompareOp =
+  | 'eq'
+  | 'wildcard'
+  | 'contains'
+  | 'startswith'
+  | 'endswith'
+  | 'regex'
+  | 'cidr'
+  | 'lt'
+  | 'lte'
+  | 'gt'
+  | 'gte';
+
+export interface CompareOptions {
+  /** Strings compare case-sensitively. Default false. */
+  caseSensitive?: boolean;
+  /** Values AND-linked instead of OR-linked (Sigma `|all`). */
+  all?: boolean;
+  /**
+   * How event values are compared to rule values:
+   *  - 'string' (default): event scalars are compared by their string form (true -> "true",
+   *    4624 -> "4624"), the Sigma convention;
+   *  - 'typed': a boolean rule value only equals a boolean (or the strings "true"/"false"),
+   *    a number only a number (or its decimal string); strings compare to strings.
+   */
+  coerce?: 'string' | 'typed';
+  /** Regex flags (i, m, s). */
+  flags?: string;
+}
+
+export type Predicate =
+  | { type: 'and'; args: Predicate[] }
+  | { type: 'or'; args: Predicate[] }
+  | { type: 'not'; arg: Predicate }
+  | { type: 'const'; value: boolean }
+  | { type: 'compare'; field: FieldRef; op: CompareOp; values: Scalar[]; options?: CompareOptions }
+  /** The field is present. With `nullIsMissing`, a JSON null counts as absent. */
+  | { type: 'exists'; field: FieldRef; nullIsMissing?: boolean }
+  /** The field is absent or JSON null. */
+  | { type: 'null'; field: FieldRef }
+  /** Compare a field to another field of the same event (Sigma `|fieldref`). */
+  | {
+      type: 'fieldref';
+      field: FieldRef;
+      other: FieldRef;
+      op: 'eq' | 'contains' | 'startswith' | 'endswith';
+      options?: CompareOptions;
+    }
+  /** Keyword search: any string value anywhere in the event matches (Sigma keyword lists). */
+  | { type: 'keyword'; op: 'eq' | 'wildcard' | 'contains' | 'regex'; values: string[]; options?: CompareOptions };
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stages                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface FilterStage {
+  type: 'filter';
+  predicate: Predicate;
+}
+
+/**
+ * One alert per key per window. The window opens at the first match and lasts `periodMs`;
+ * an alert is raised when `threshold` matches (or distinct `unique` values) are reached inside
+ * it; later matches in the window attach to that alert (count, last seen) instead of raising.
+ */
+export interface DedupStage {
+  type: 'dedup';
+  /** Fields whose values form the key; empty = one key per rule. */
+  key: FieldRef[];
+  periodMs: number;
+  threshold: number;
+  /** Count distinct values of these fields instead of matches. */
+  unique?: FieldRef[];
+}
+
+/** Elastic new_terms: alert when the tuple of values is first seen within the history window. */
+export interface NewTermsStage {
+  type: 'new_terms';
+  fields: FieldRef[];
+  historyMs: number;
+}
+
+/** Elastic threshold: count (or cardinality) per group within a window. */
+export interface ThresholdStage {
+  type: 'threshold';
+  groupBy: FieldRef[];
+  value: number;
+  windowMs: number;
+  cardinality?: { field: FieldRef; value: number }[];
+}
+
+/** EQL-style ordered sequence of predicates joined by keys within a maximum span. */
+export interface SequenceStage {
+  type: 'sequence';
+  by: FieldRef[];
+  maxspanMs?: number;
+  steps: { predicate: Predicate; by?: FieldRef[]; missing?: boolean; runs?: number }[];
+  until?: Predicate;
+}
+
+/** Sigma / Panther correlation over the alerts of other rules. */
+export interface CorrelationStage {
+  type: 'correlation';
+  kind: 'event_count' | 'value_count' | 'temporal' | 'temporal_ordered' | 'value_sum' | 'value_avg' | 'value_percentile';
+  rules: string[];
+  groupBy: FieldRef[];
+  timespanMs: number;
+  condition: { op: 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'neq'; value: number; field?: FieldRef };
+}
+
+export type Stage = FilterStage | DedupStage | NewTermsStage | ThresholdStage | SequenceStage | CorrelationStage;
+export type StageType = Stage['type'];
+
+/* ------------------------------------------------------------------------------------------ */
+/* Rules                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+export type Dialect = 'sigma' | 'elastic' | 'panther' | 'typescript';
+
+/** Normalised severity, shared by all dialects (Kibana's four plus informational). */
+export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';
+
+export interface ThreatRef {
+  framework: string;
+  tactic?: { id: string; name: string };
+  techniques: { id: string; name: string; subtechniques?: { id: string; name: string }[] }[];
+}
+
+export interface RuleIR {
+  /** The rule's own id (Sigma id, Elastic rule_id, Panther RuleID). */
+  id: string;
+  name: string;
+  dialect: Dialect;
+  /** Dialect-specific rule type: sigma `detection`, elastic `query`/`eql`/`new_terms`…, panther `rule`. */
+  ruleType: string;
+  /** The file the rule came from. */
+  file: string;
+  description?: string;
+  severity: Severity;
+  /** The dialect's own severity word (Sigma level, Panther Severity) before normalisation. */
+  severityRaw?: string;
+  riskScore: number;
+  tags: string[];
+  threat: ThreatRef[];
+  references: string[];
+  falsePositives: string[];
+  author?: string;
+  /** Which events the rule reads: Okta System Log events, or alerts of other rules. */
+  input: 'okta' | 'alerts';
+  stages: Stage[];
+  /** Elastic building-block rules: alerts are written but hidden from the default view. */
+  buildingBlock?: boolean;
+  /** Whether the rule is enabled (Panther `Enabled`, Sigma status deprecated → false). */
+  enabled: boolean;
+}
+
+/** A rule file that was recognised but cannot run here, with the reason shown to the user. */
+export interface UnsupportedRule {
+  id: string;
+  name: string;
+  dialect: Dialect;
+  ruleType: string;
+  file: string;
+  reason: string;
+  /** Rules for another log source (a Windows Sigma rule) are "skipped", not "unsupported". */
+  status: 'unsupported' | 'not-applicable';
+}
