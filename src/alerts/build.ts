@@ -1,0 +1,188 @@
+/**
+ * Alert documents, Kibana-compatible (reference elastic.md §3.7): the ECS view of the triggering
+ * event is copied, `event.*` is copied again to `kibana.alert.original_event.*` and `data_stream.*`
+ * to `kibana.alert.original_data_stream.*`, `event.kind` becomes `signal`, and the alert fields are
+ * added as flat `kibana.alert.*` keys, as Kibana writes them in `_source`. Our own bookkeeping
+ * lives under `oktopus.*`.
+ *
+ * An alert is fed back into the engine as an event, so higher-order rules of any dialect can
+ * read it (`kibana.alert.rule.rule_id`, `kibana.alert.severity`, `user.name`, `event.dataset`…).
+ */
+import { createHash } from 'node:crypto';
+import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
+import type { RuleIR, Severity } from '../ir/types.js';
+import type { SchemaContext } from '../schema/index.js';
+import { toEcsDocument } from '../schema/ecs.js';
+import type { Match } from '../engine/stages/types.js';
+
+export const SOURCE_INDEX = 'logs-okta.system-default';
+export const ALERTS_INDEX = '.alerts-security.alerts-default';
+
+/** Kibana's alert severity words; `informational` (Sigma, Panther INFO) is written as `low`. */
+export function kibanaSeverity(s: Severity): 'low' | 'medium' | 'high' | 'critical' {
+  return s === 'informational' ? 'low' : s;
+}
+
+/** Deterministic alert id: the rule and the events behind the match (and the stage's salt). */
+export function alertId(rule: RuleIR, m: Match): string {
+  const h = createHash('sha256');
+  h.update(`${rule.dialect}\n${rule.id}\n`);
+  for (const ev of m.events) h.update(`${ev.id}\n`);
+  if (m.idSalt) h.update(m.idSalt);
+  return h.digest('hex');
+}
+
+/** Stable rule uuid (Kibana's saved-object id of the rule), derived from dialect and rule id. */
+export function ruleUuid(rule: RuleIR): string {
+  const hex = createHash('sha256').update(`${rule.dialect}:${rule.id}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+function isKibanaKey(k: string): boolean {
+  return k === 'kibana' || k.startsWith('kibana.') || k === 'signal' || k === 'threshold_result';
+}
+
+/** The source document an alert copies: ECS view of an Okta event, or the input alert's body. */
+function sourceDocument(ev: CanonicalEvent, schema: SchemaContext): JsonObject {
+  if (ev.kind === 'okta') return structuredClone(toEcsDocument(ev, schema));
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(ev.doc)) {
+    if (isKibanaKey(k) || k === 'oktopus') continue;
+    out[k] = structuredClone(v);
+  }
+  const enrichment = (ev.doc['oktopus'] as JsonObject | undefined)?.['enrichment'];
+  if (enrichment !== undefined) out['oktopus'] = { enrichment: structuredClone(enrichment) };
+  return out;
+}
+
+/** Fields common to every document (Kibana's shell alert of a sequence holds the intersection). */
+function intersection(docs: JsonObject[]): JsonObject {
+  const [first, ...rest] = docs;
+  if (!first) return {};
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(first)) {
+    const others = rest.map((d) => d[k]);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if (others.every((o) => o !== null && typeof o === 'object' && !Array.isArray(o))) {
+        const sub = intersection([v as JsonObject, ...(others as JsonObject[])]);
+        if (Object.keys(sub).length > 0) out[k] = sub;
+      }
+    } else if (others.every((o) => JSON.stringify(o) === JSON.stringify(v))) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+interface Ancestor extends JsonObject {
+  id: string;
+  type: 'event' | 'signal';
+  index: string;
+  depth: number;
+}
+
+function ancestorsOf(ev: CanonicalEvent): Ancestor[] {
+  if (ev.kind === 'okta') return [{ id: ev.id, type: 'event', index: SOURCE_INDEX, depth: 0 }];
+  const prior = (ev.doc['kibana.alert.ancestors'] as Ancestor[] | undefined) ?? [];
+  const rule = ev.doc['kibana.alert.rule.uuid'];
+  const self: Ancestor = { id: ev.id, type: 'signal', index: ALERTS_INDEX, depth: ev.depth };
+  if (typeof rule === 'string') self['rule'] = rule;
+  return [...prior, self];
+}
+
+function str(v: Json | undefined): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return Array.isArray(v) ? v.map(String).join(', ') : String(v);
+}
+
+function reason(rule: RuleIR, doc: JsonObject, severity: string): string {
+  const event = (doc['event'] as JsonObject | undefined) ?? {};
+  const user = (doc['user'] as JsonObject | undefined) ?? {};
+  const source = (doc['source'] as JsonObject | undefined) ?? {};
+  const parts = [`${str(event['action']) ?? 'event'} event`];
+  const u = str(user['name']);
+  if (u) parts.push(`by ${u}`);
+  const ip = str(source['ip']);
+  if (ip) parts.push(`from ${ip}`);
+  parts.push(`created ${severity} alert ${rule.name}.`);
+  return parts.join(' ');
+}
+
+/** Write `value` at a dotted path: flat key for `kibana.*`, nested objects otherwise. */
+export function setField(doc: JsonObject, path: string, value: Json): void {
+  if (path.startsWith('kibana.')) {
+    doc[path] = value;
+    return;
+  }
+  const segs = path.split('.');
+  let node = doc;
+  for (const s of segs.slice(0, -1)) {
+    const next = node[s];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[s] = {};
+    node = node[s] as JsonObject;
+  }
+  node[segs[segs.length - 1]!] = value;
+}
+
+export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: string): JsonObject {
+  const sources = m.events.map((ev) => sourceDocument(ev, schema));
+  const doc = sources.length === 1 ? sources[0]! : intersection(sources);
+  const severity = kibanaSeverity(rule.severity);
+  const last = m.events[m.events.length - 1]!;
+
+  const event = (doc['event'] as JsonObject | undefined) ?? {};
+  for (const [k, v] of Object.entries(event)) doc[`kibana.alert.original_event.${k}`] = v;
+  const ds = (doc['data_stream'] as JsonObject | undefined) ?? {};
+  for (const [k, v] of Object.entries(ds)) doc[`kibana.alert.original_data_stream.${k}`] = v;
+  const originalTime = doc['@timestamp'] ?? new Date(last.time).toISOString();
+
+  doc['event'] = { ...event, kind: 'signal' };
+  doc['@timestamp'] = new Date(m.time).toISOString();
+
+  const ancestors: Ancestor[] = [];
+  const seen = new Set<string>();
+  for (const ev of m.events) {
+    for (const a of ancestorsOf(ev)) {
+      if (!seen.has(a.id)) {
+        seen.add(a.id);
+        ancestors.push(a);
+      }
+    }
+  }
+  const depth = Math.max(0, ...ancestors.map((a) => a.depth)) + 1;
+
+  const alert: Record<string, Json> = {
+    'kibana.alert.uuid': uuid,
+    'kibana.alert.status': 'active',
+    'kibana.alert.workflow_status': 'open',
+    'kibana.alert.severity': severity,
+    'kibana.alert.risk_score': rule.riskScore,
+    'kibana.alert.reason': reason(rule, doc, severity),
+    'kibana.alert.original_time': originalTime,
+    'kibana.alert.depth': depth,
+    'kibana.alert.ancestors': ancestors,
+    'kibana.alert.rule.rule_id': rule.id,
+    'kibana.alert.rule.uuid': ruleUuid(rule),
+    'kibana.alert.rule.name': rule.name,
+    'kibana.alert.rule.type': rule.ruleType,
+    'kibana.alert.rule.severity': severity,
+    'kibana.alert.rule.risk_score': rule.riskScore,
+    'kibana.alert.rule.tags': rule.tags,
+    'kibana.alert.rule.threat': rule.threat as unknown as Json,
+    'kibana.alert.rule.description': rule.description ?? '',
+    'kibana.alert.rule.references': rule.references,
+    'kibana.alert.rule.false_positives': rule.falsePositives,
+    'kibana.space_ids': ['default'],
+  };
+  if (rule.author) alert['kibana.alert.rule.author'] = [rule.author];
+  if (rule.buildingBlock) alert['kibana.alert.building_block_type'] = 'default';
+  Object.assign(doc, alert);
+
+  setField(doc, 'oktopus.dialect', rule.dialect);
+  setField(doc, 'oktopus.rule_file', rule.file);
+  setField(doc, 'oktopus.severity', rule.severity);
+  if (rule.severityRaw) setField(doc, 'oktopus.severity_raw', rule.severityRaw);
+  setField(doc, 'oktopus.event_uuids', m.events.map((e) => e.id));
+  for (const [k, v] of Object.entries(m.fields)) setField(doc, k, v);
+  return doc;
+}

@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+/**
+ * The `oktopus` command line.
+ *   oktopus scan FILES... [--rules PATH]... [--format table|ndjson] [--state PATH]
+ *   oktopus explain RULE [--rules PATH]... [--json]
+ *   oktopus rules list [--rules PATH]... [--json]
+ * Exit codes: 0 ok, 1 alerts found with --fail-on-alert, 2 usage or input errors.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadRules, type LoadedRules } from '../rules/load.js';
+import { runScan } from '../pipeline/scan.js';
+import { SqliteStore } from '../store/sqlite.js';
+import { MemoryStore } from '../store/memory.js';
+import type { StateStore } from '../store/types.js';
+import { DEFAULT_ORG, type SchemaContext } from '../schema/index.js';
+import type { AlertSink } from '../sinks/types.js';
+import { NdjsonSink } from '../sinks/ndjson.js';
+import { TableSink } from '../sinks/table.js';
+import { SqliteAlertSink } from '../sinks/sqlite.js';
+import { Progress } from '../sinks/progress.js';
+import { explain, renderExplanation } from '../explain/explain.js';
+import { loadConfig, type Config } from './config.js';
+
+export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
+export const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
+
+class UsageError extends Error {}
+
+const err = (line: string): void => {
+  process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+};
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `--org https://acme.okta.com` and `--org acme.okta.com` both name the tenant `acme.okta.com`. */
+export function normaliseOrg(org: string | undefined): string {
+  if (!org) return DEFAULT_ORG;
+  try {
+    if (/^[a-z]+:\/\//i.test(org)) return new URL(org).hostname;
+  } catch {
+    throw new UsageError(`--org: not a URL or host name: ${org}`);
+  }
+  return org.replace(/\/+$/, '');
+}
+
+function parsePlaceholders(specs: string[] | undefined, fromConfig: Record<string, string[]> | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = { ...(fromConfig ?? {}) };
+  for (const spec of specs ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--placeholder expects name=value[,value…], got: ${spec}`);
+    out[spec.slice(0, eq)] = spec.slice(eq + 1).split(',');
+  }
+  return out;
+}
+
+async function load(paths: string[] | undefined, config: Config, placeholders?: Record<string, string[]>): Promise<LoadedRules> {
+  const rulePaths = paths?.length ? paths : config.rules?.length ? config.rules : [BUILTIN_RULES];
+  const loaded = await loadRules(rulePaths, { placeholders: placeholders ?? config.placeholders });
+  for (const e of loaded.errors) err(`error: ${e.message}`);
+  return loaded;
+}
+
+/** Inputs: files, `-` for stdin, folders (their files, sorted, recursively). */
+function expandInputs(inputs: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const n of readdirSync(p).sort()) walk(join(p, n));
+    else out.push(p);
+  };
+  for (const p of inputs) {
+    if (p === '-') out.push(p);
+    else if (!existsSync(p)) throw new UsageError(`${p}: no such file or folder`);
+    else walk(p);
+  }
+  return out;
+}
+
+function openStore(opts: { state?: string; memory?: boolean; fresh?: boolean }, config: Config): StateStore {
+  if (opts.memory) return new MemoryStore();
+  const path = opts.state ?? config.state ?? DEFAULT_STATE;
+  if (opts.fresh) for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
+  return new SqliteStore(path);
+}
+
+interface ScanFlags {
+  rules?: string[];
+  format: string;
+  output?: string;
+  alertsDb?: string;
+  state?: string;
+  memory?: boolean;
+  fresh?: boolean;
+  org?: string;
+  strict?: boolean;
+  failOnAlert?: boolean;
+  timeField?: string;
+  reorderWindow?: string;
+  placeholder?: string[];
+  config?: string;
+  quiet?: boolean;
+}
+
+async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> {
+  const config = loadConfig(flags.config);
+  if (inputs.length === 0) throw new UsageError('scan needs at least one input file (or - for standard input)');
+  const files = expandInputs(inputs);
+  if (!['table', 'ndjson'].includes(flags.format)) throw new UsageError(`--format must be table or ndjson, got: ${flags.format}`);
+  let reorderWindowMs: number | undefined;
+  if (flags.reorderWindow !== undefined) {
+    const s = Number(flags.reorderWindow);
+    if (!Number.isFinite(s) || s < 0) throw new UsageError(`--reorder-window expects seconds (a number >= 0), got: ${flags.reorderWindow}`);
+    reorderWindowMs = s * 1000;
+  } else if (config.reorderWindowSeconds !== undefined) reorderWindowMs = config.reorderWindowSeconds * 1000;
+
+  const placeholders = parsePlaceholders(flags.placeholder, config.placeholders);
+  const loaded = await load(flags.rules, config, placeholders);
+  const schema: SchemaContext = { org: normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
+  if (!flags.quiet) {
+    const unsupported = loaded.unsupported.filter((u) => u.status === 'unsupported');
+    err(`loaded ${loaded.rules.length} rules from ${loaded.files} files` + (unsupported.length ? `; ${unsupported.length} not supported (oktopus rules list shows why)` : ''));
+  }
+
+  const store = openStore(flags, config);
+  const sinks: AlertSink[] = [];
+  if (flags.format === 'ndjson') sinks.push(new NdjsonSink(flags.output));
+  else sinks.push(new TableSink());
+  if (flags.format === 'table' && flags.output) sinks.push(new NdjsonSink(flags.output));
+  if (flags.alertsDb) sinks.push(new SqliteAlertSink(flags.alertsDb));
+
+  let result;
+  try {
+    result = await runScan({
+      inputs: files,
+      rules: loaded.rules,
+      store,
+      schema,
+      sinks,
+      strict: flags.strict,
+      timeField: flags.timeField ?? config.timeField,
+      reorderWindowMs,
+      onBadRecord: (line) => err(`bad record: ${line}`),
+      onNote: (line) => (flags.quiet ? undefined : err(line)),
+      progress: new Progress(),
+    });
+  } finally {
+    store.close();
+  }
+  for (const u of result.engine.unsupported) err(`error: ${u.file}: rule ${u.id}: ${u.reason}`);
+  for (const s of sinks) s.finish?.(result.summary);
+  for (const s of sinks) await s.close();
+  if (flags.format === 'ndjson' && !flags.quiet) {
+    err(`${result.summary.events} events, ${result.summary.alerts} new alerts` + (result.badRecords ? `, ${result.badRecords} bad records skipped` : ''));
+  }
+  if (result.fatal) {
+    err(`error: ${result.fatal} (--strict)`);
+    return 2;
+  }
+  if (loaded.errors.length > 0 || result.engine.unsupported.length > 0) return 2;
+  if (flags.failOnAlert && result.summary.alerts > 0) return 1;
+  return 0;
+}
+
+async function explainCommand(rule: string, flags: { rules?: string[]; json?: boolean; config?: string }): Promise<number> {
+  const config = loadConfig(flags.config);
+  const isFile = existsSync(rule);
+  const paths = flags.rules?.length ? flags.rules : config.rules?.length ? config.rules : [BUILTIN_RULES];
+  const all = await load(isFile ? [...paths, rule] : paths, config);
+  const target = isFile ? resolve(rule) : undefined;
+  const matches = all.rules.filter((r) => (target ? resolve(r.file) === target : r.id === rule || r.name === rule));
+  const unsupported = all.unsupported.filter((r) => (target ? resolve(r.file) === target : r.id === rule || r.name === rule));
+  if (matches.length === 0 && unsupported.length === 0) {
+    if (target && all.errors.some((e) => resolve(e.file) === target)) return 2;
+    throw new UsageError(`no loaded rule is ${isFile ? 'in' : 'named'} ${rule}`);
+  }
+  const explanations = matches.map((r) => explain(r, all.rules));
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ rules: explanations, unsupported }, null, 2) + '\n');
+  } else {
+    for (const e of explanations) process.stdout.write(renderExplanation(e) + '\n');
+    for (const u of unsupported) process.stdout.write(`${u.name}\n  id ${u.id} · ${u.dialect}/${u.ruleType}\n  file ${u.file}\n  ${u.status === 'not-applicable' ? 'not applicable' : 'not supported'}: ${u.reason}\n\n`);
+  }
+  return 0;
+}
+
+async function listCommand(flags: { rules?: string[]; json?: boolean; config?: string }): Promise<number> {
+  const config = loadConfig(flags.config);
+  const all = await load(flags.rules, config);
+  const rows = all.rules.map((r) => {
+    const e = explain(r);
+    return { id: r.id, name: r.name, dialect: r.dialect, type: r.ruleType, severity: r.severity, status: r.enabled ? 'ok' : 'disabled', eventTypes: e.eventTypes, file: r.file };
+  });
+  const unsupported = all.unsupported.map((u) => ({ id: u.id, name: u.name, dialect: u.dialect, type: u.ruleType, status: u.status, reason: u.reason, file: u.file }));
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ rules: rows, unsupported, errors: all.errors }, null, 2) + '\n');
+    return all.errors.length ? 2 : 0;
+  }
+  const line = (cols: string[], widths: number[]) => cols.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  const w = [10, 10, 13, 58];
+  process.stdout.write(line(['DIALECT', 'TYPE', 'SEVERITY', 'NAME', 'EVENT TYPES'], w) + '\n');
+  for (const r of rows) {
+    const types = r.eventTypes === 'any' ? 'any' : r.eventTypes.join(', ');
+    process.stdout.write(line([r.dialect, r.type, r.status === 'ok' ? r.severity : `${r.severity} (off)`, r.name.slice(0, 58), types], w) + '\n');
+  }
+  for (const u of unsupported) {
+    process.stdout.write(line([u.dialect, u.type, u.status === 'not-applicable' ? 'n/a' : 'unsupported', u.name.slice(0, 58), u.reason], w) + '\n');
+  }
+  process.stdout.write(`\n${rows.length} rules loaded, ${unsupported.filter((u) => u.status === 'unsupported').length} not supported, ${unsupported.filter((u) => u.status === 'not-applicable').length} not for Okta, ${all.errors.length} files with errors\n`);
+  return all.errors.length ? 2 : 0;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('oktopus')
+    .description('Detection engine for the Okta System Log: Sigma, Elastic and Panther rules as written, no SIEM.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(oktopus --help shows the usage)');
+  const rulesOpt = () => new Option('--rules <path>', 'rule file or folder (repeatable; default: the built-in rules)').argParser(collect);
+  const configOpt = () => new Option('--config <file>', 'configuration file (JSON or YAML; default ./oktopus.yml when present)');
+
+  program
+    .command('scan')
+    .description('scan exported Okta System Log files (NDJSON, JSON array or object, gzip or not; - for stdin)')
+    .argument('[inputs...]', 'input files or folders')
+    .addOption(rulesOpt())
+    .addOption(new Option('--format <format>', 'alert output: table or ndjson').default('table'))
+    .option('--output <file>', 'append alerts as NDJSON to this file')
+    .option('--alerts-db <file>', 'also write alerts to an SQLite alerts table in this file')
+    .option('--state <path>', `state store file (default ${DEFAULT_STATE})`)
+    .option('--memory', 'keep state in memory only (nothing survives the run)')
+    .option('--fresh', 'start from an empty state file (forget earlier scans)')
+    .option('--org <org>', 'the Okta org, e.g. https://acme.okta.com (sets cloud.account.id; env OKTOPUS_ORG)')
+    .option('--strict', 'stop at the first bad record (exit 2) instead of skipping it')
+    .option('--fail-on-alert', 'exit 1 when new alerts were raised')
+    .option('--time-field <path>', 'event field to use as event time instead of published')
+    .option('--reorder-window <seconds>', 'how long (event time) to hold events for reordering (default 300)')
+    .addOption(new Option('--placeholder <name=values>', 'Sigma |expand placeholder values, comma-separated (repeatable)').argParser(collect))
+    .addOption(configOpt())
+    .option('--quiet', 'no notes on stderr')
+    .action(async (inputs: string[], flags: ScanFlags) => setExit(await scanCommand(inputs, flags)));
+
+  program
+    .command('explain')
+    .description('explain a rule: stages, predicates, indicators, exclusions, event types, same-action rules')
+    .argument('<rule>', 'a rule file, or the id or name of a loaded rule')
+    .addOption(rulesOpt())
+    .option('--json', 'print JSON')
+    .addOption(configOpt())
+    .action(async (rule: string, flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await explainCommand(rule, flags)));
+
+  const rules = program.command('rules').description('rule catalog');
+  rules
+    .command('list')
+    .description('list loaded rules, and the rules that cannot run here with the reason')
+    .addOption(rulesOpt())
+    .option('--json', 'print JSON')
+    .addOption(configOpt())
+    .action(async (flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await listCommand(flags)));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}`);
+      return 2;
+    }
+    err(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  return code;
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Elastic detection-rules (TOML, or the Kibana / detection-rules API JSON form).
+ *
+ * This foundation reads every rule's metadata and reports it by name and type; the rule types
+ * themselves (KQL query, EQL, new_terms, threshold) arrive with the Elastic dialect issue.
+ * ES|QL and machine_learning rules can never run here and say so.
+ */
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type { UnsupportedRule } from '../../ir/types.js';
+import { RuleError } from '../errors.js';
+import type { DialectModule, ParsedRules } from '../types.js';
+
+type Obj = Record<string, unknown>;
+
+/** Index patterns that hold Okta System Log events or security alerts. */
+export function elasticInput(index: unknown): 'okta' | 'alerts' | undefined {
+  const list = Array.isArray(index) ? index.map(String) : [];
+  if (list.some((i) => i.startsWith('.alerts-security'))) return 'alerts';
+  if (list.length === 0 || list.some((i) => /okta|filebeat-\*/.test(i))) return 'okta';
+  return undefined;
+}
+
+/** The `rule` object of a TOML file or of a Kibana/API JSON export. */
+export function elasticRuleObject(text: string, file: string): Obj {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new RuleError(file, `not valid JSON: ${(e as Error).message}`);
+    }
+    const o = doc as Obj;
+    return (o['rule'] as Obj | undefined) ?? o;
+  }
+  let doc: Obj;
+  try {
+    doc = parseToml(text) as Obj;
+  } catch (e) {
+    if (e instanceof TomlError) throw new RuleError(file, e.message.split('\n')[0]!, e.line, e.column);
+    throw new RuleError(file, (e as Error).message);
+  }
+  const rule = doc['rule'];
+  if (!rule || typeof rule !== 'object') throw new RuleError(file, 'no [rule] table');
+  return rule as Obj;
+}
+
+export function parseElastic(text: string, file: string): ParsedRules {
+  const r = elasticRuleObject(text, file);
+  const id = r['rule_id'];
+  const name = r['name'];
+  const type = r['type'];
+  if (typeof id !== 'string' || typeof name !== 'string' || typeof type !== 'string') {
+    throw new RuleError(file, 'an Elastic rule needs string fields rule_id, name and type');
+  }
+  const base = { id, name, dialect: 'elastic' as const, ruleType: type, file };
+  let entry: UnsupportedRule;
+  if (elasticInput(r['index']) === undefined) {
+    entry = { ...base, status: 'not-applicable', reason: `index ${JSON.stringify(r['index'])} holds no Okta events or alerts` };
+  } else if (type === 'esql') {
+    entry = { ...base, status: 'unsupported', reason: 'not supported: elastic/esql (ES|QL queries run only inside Elasticsearch)' };
+  } else if (type === 'machine_learning') {
+    const job = Array.isArray(r['machine_learning_job_id']) ? r['machine_learning_job_id'].join(', ') : String(r['machine_learning_job_id'] ?? '');
+    entry = { ...base, status: 'unsupported', reason: `not supported: elastic/machine_learning (needs the Elastic ML job ${job})` };
+  } else {
+    entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type}${r['language'] ? ` (${String(r['language'])})` : ''}` };
+  }
+  return { rules: [], unsupported: [entry] };
+}
+
+export const dialect: DialectModule = {
+  name: 'elastic',
+  extensions: ['.toml', '.json'],
+  recognise(text: string, file: string): boolean {
+    if (file.toLowerCase().endsWith('.json')) return /"rule_id"\s*:/.test(text) && /"type"\s*:/.test(text);
+    return /^\s*\[rule\]\s*$/m.test(text);
+  },
+  parse: (text, file) => parseElastic(text, file),
+};

@@ -1,0 +1,55 @@
+/**
+ * Compiling a rule: the IR's first filter becomes the head predicate (evaluated for every
+ * candidate event), the other stages become runtimes from the stage registry, and the event
+ * types the head requires become the rule's keys in the rule index.
+ */
+import type { CanonicalEvent, JsonObject } from '../event/types.js';
+import type { RuleIR } from '../ir/types.js';
+import type { SchemaContext } from '../schema/index.js';
+import type { StateStore } from '../store/types.js';
+import { requiredEventTypes } from './event-types.js';
+import { compilePredicate } from './predicate/index.js';
+import { stageFactory } from './stages/index.js';
+import type { Match, StageRuntime } from './stages/types.js';
+
+export interface CompiledRule {
+  ir: RuleIR;
+  /** Event types (lower-case) the rule can match; undefined = any. */
+  eventTypes?: Set<string>;
+  head: (ev: CanonicalEvent) => boolean;
+  stages: StageRuntime[];
+}
+
+export interface CompileHooks {
+  alertIdFor(rule: RuleIR, m: Match): string;
+  attach(alertUuid: string, update: JsonObject): void;
+}
+
+export class CompileError extends Error {}
+
+export function compileRule(ir: RuleIR, schema: SchemaContext, store: StateStore, hooks: CompileHooks): CompiledRule {
+  if (ir.stages.length === 0) throw new CompileError('rule has no stages');
+  for (const s of ir.stages) {
+    if (!stageFactory(s.type)) throw new CompileError(`stage type '${s.type}' is not supported yet by this engine`);
+  }
+  const first = ir.stages[0]!;
+  let head: (ev: CanonicalEvent) => boolean = () => true;
+  let rest = ir.stages;
+  let eventTypes: Set<string> | undefined;
+  if (first.type === 'filter') {
+    head = compilePredicate(first.predicate, schema);
+    eventTypes = ir.input === 'okta' ? requiredEventTypes(first.predicate) : undefined;
+    rest = ir.stages.slice(1);
+  }
+  const stages = rest.map((s, i) =>
+    stageFactory(s.type)!.create(s, {
+      rule: ir,
+      store,
+      ns: `rule:${ir.dialect}:${ir.id}:${i + 1}`,
+      schema,
+      alertIdFor: (m) => hooks.alertIdFor(ir, m),
+      attach: (uuid, update) => hooks.attach(uuid, update),
+    }),
+  );
+  return { ir, eventTypes, head, stages };
+}

@@ -1,0 +1,241 @@
+/**
+ * The streaming engine.
+ *
+ *   push(event) -> duplicate check (uuid) -> reorder window -> rule index -> head predicate
+ *     -> stages -> alert (stored once by id) -> fed back as an event to rules that read alerts
+ *
+ * Event time is the only clock: windows, dedup periods and expiry all follow `published`, so a
+ * replay of last month's export gives the alerts a live run would have given.
+ */
+import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
+import { makeEvent } from '../event/types.js';
+import type { RuleIR, UnsupportedRule } from '../ir/types.js';
+import type { SchemaContext } from '../schema/index.js';
+import type { StateStore, StoredAlert } from '../store/types.js';
+import { alertId, buildAlert, setField } from '../alerts/build.js';
+import { compileRule, type CompiledRule } from './compile.js';
+import { ReorderBuffer } from './reorder.js';
+import { SeenIds } from './seen.js';
+import type { Match } from './stages/types.js';
+
+export interface EngineOptions {
+  schema: SchemaContext;
+  store: StateStore;
+  /** Event-time window for reordering (default 5 minutes; 0 disables). */
+  reorderWindowMs?: number;
+  /** Most events held in the reorder window (default 100,000). */
+  maxBuffered?: number;
+  /** How long (event time) a uuid is remembered for duplicate detection (default 1 hour). */
+  dedupHorizonMs?: number;
+  /** Alerts deeper than this are not fed back into higher-order rules (default 5). */
+  maxDepth?: number;
+}
+
+export interface EngineStats {
+  events: number;
+  duplicates: number;
+  late: number;
+  alerts: number;
+  replayedAlerts: number;
+  depthLimited: number;
+  perRule: Map<string, number>;
+}
+
+export class Engine {
+  readonly compiled: CompiledRule[] = [];
+  readonly unsupported: UnsupportedRule[] = [];
+  readonly stats: EngineStats = {
+    events: 0,
+    duplicates: 0,
+    late: 0,
+    alerts: 0,
+    replayedAlerts: 0,
+    depthLimited: 0,
+    perRule: new Map(),
+  };
+
+  private readonly byType = new Map<string, CompiledRule[]>();
+  private readonly anyType: CompiledRule[] = [];
+  private readonly candidates = new Map<string, CompiledRule[]>();
+  private readonly alertRules: CompiledRule[] = [];
+  private readonly reorder: ReorderBuffer;
+  private readonly seen: SeenIds;
+  private readonly maxDepth: number;
+  private readonly store: StateStore;
+  private readonly schema: SchemaContext;
+  private fresh: StoredAlert[] = [];
+  private updated = new Map<string, JsonObject>();
+  private released: CanonicalEvent[] = [];
+
+  constructor(rules: RuleIR[], opts: EngineOptions) {
+    this.store = opts.store;
+    this.schema = opts.schema;
+    this.maxDepth = opts.maxDepth ?? 5;
+    this.reorder = new ReorderBuffer(opts.reorderWindowMs ?? 5 * 60_000, opts.maxBuffered ?? 100_000);
+    this.seen = new SeenIds(opts.dedupHorizonMs ?? 60 * 60_000);
+    const hooks = {
+      alertIdFor: (rule: RuleIR, m: Match) => alertId(rule, m),
+      attach: (uuid: string, update: JsonObject) => this.attach(uuid, update),
+    };
+    for (const ir of rules) {
+      if (!ir.enabled) continue;
+      try {
+        const c = compileRule(ir, this.schema, this.store, hooks);
+        this.compiled.push(c);
+        if (ir.input === 'alerts') this.alertRules.push(c);
+        else if (c.eventTypes) {
+          for (const t of c.eventTypes) {
+            const list = this.byType.get(t) ?? [];
+            list.push(c);
+            this.byType.set(t, list);
+          }
+        } else this.anyType.push(c);
+      } catch (e) {
+        this.unsupported.push({
+          id: ir.id,
+          name: ir.name,
+          dialect: ir.dialect,
+          ruleType: ir.ruleType,
+          file: ir.file,
+          reason: (e as Error).message,
+          status: 'unsupported',
+        });
+      }
+    }
+    this.seen.load(this.store);
+  }
+
+  /** Rules an Okta event of this type meets, in load order (cached per event type). */
+  private rulesFor(eventType: string): CompiledRule[] {
+    let list = this.candidates.get(eventType);
+    if (!list) {
+      const set = new Set([...(this.byType.get(eventType) ?? []), ...this.anyType]);
+      list = this.compiled.filter((c) => set.has(c));
+      this.candidates.set(eventType, list);
+    }
+    return list;
+  }
+
+  /** Offer an event; it is processed once the reorder window has passed it. */
+  push(ev: CanonicalEvent): void {
+    if (this.seen.check(ev.id, ev.time)) {
+      this.stats.duplicates = this.seen.duplicates;
+      return;
+    }
+    this.released.length = 0;
+    this.reorder.push(ev, this.released);
+    this.stats.late = this.reorder.late;
+    for (const r of this.released) this.process(r);
+  }
+
+  /** Process everything still held (end of input). */
+  drain(): void {
+    this.released.length = 0;
+    this.reorder.drain(this.released);
+    for (const r of this.released) this.process(r);
+  }
+
+  /** Event time up to which everything has been processed. */
+  get watermark(): number {
+    return this.reorder.released;
+  }
+
+  private process(ev: CanonicalEvent): void {
+    if (ev.kind === 'okta') this.stats.events++;
+    const rules = ev.kind === 'okta' ? this.rulesFor(ev.eventType) : this.alertRules;
+    const sourceRule = ev.kind === 'alert' ? ev.doc['kibana.alert.rule.rule_id'] : undefined;
+    for (const rule of rules) {
+      if (ev.kind === 'alert' && sourceRule === rule.ir.id) continue; // no rule reads its own alerts
+      if (ev.kind === 'okta' ? rule.ir.input !== 'okta' : rule.ir.input !== 'alerts') continue;
+      if (!rule.head(ev)) continue;
+      let matches: Match[] = [{ events: [ev], time: ev.time, fields: {} }];
+      for (const stage of rule.stages) {
+        const next: Match[] = [];
+        for (const m of matches) for (const out of stage.push(m)) next.push(out);
+        matches = next;
+        if (matches.length === 0) break;
+      }
+      for (const m of matches) this.raise(rule.ir, m);
+    }
+  }
+
+  private raise(rule: RuleIR, m: Match): void {
+    const uuid = alertId(rule, m);
+    const doc = buildAlert(rule, m, this.schema, uuid);
+    const stored: StoredAlert = { uuid, ruleId: rule.id, time: m.time, doc };
+    if (!this.store.addAlert(stored)) {
+      this.stats.replayedAlerts++;
+      return;
+    }
+    this.stats.alerts++;
+    this.stats.perRule.set(rule.id, (this.stats.perRule.get(rule.id) ?? 0) + 1);
+    this.fresh.push(stored);
+    const depth = doc['kibana.alert.depth'] as number;
+    if (depth > this.maxDepth) {
+      this.stats.depthLimited++;
+      return;
+    }
+    this.process(
+      makeEvent({ kind: 'alert', id: uuid, time: m.time, eventType: '', doc, origin: 'alert', depth, shape: 'alert' }),
+    );
+  }
+
+  private attach(uuid: string, update: JsonObject): void {
+    const base = this.updated.get(uuid) ?? this.store.getAlert(uuid)?.doc;
+    if (!base) return;
+    const doc = structuredClone(base);
+    for (const [k, v] of Object.entries(update)) setField(doc, k, v);
+    this.store.updateAlert(uuid, doc);
+    this.updated.set(uuid, doc);
+  }
+
+  /** Alerts raised since the last call (already in the store, not yet delivered). */
+  takeAlerts(): StoredAlert[] {
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
+  }
+
+  /** Alerts updated since the last call (later matches attached to them). */
+  takeUpdates(): Map<string, JsonObject> {
+    const out = this.updated;
+    this.updated = new Map();
+    return out;
+  }
+
+  /**
+   * Persist what the engine holds in memory, inside the caller's batch transaction: ids for
+   * duplicate detection, expiry of stage state, and the reorder buffer (returned, to be saved
+   * with the input position in the same checkpoint).
+   */
+  commit(batch: number): Json {
+    this.seen.persist(this.store, batch);
+    if (Number.isFinite(this.watermark)) this.store.expire(this.watermark);
+    return {
+      released: Number.isFinite(this.reorder.released) ? this.reorder.released : null,
+      buffer: this.reorder.contents().map((ev) => ({
+        kind: ev.kind,
+        id: ev.id,
+        time: ev.time,
+        eventType: ev.eventType,
+        doc: ev.doc,
+        origin: ev.origin,
+        depth: ev.depth,
+        shape: ev.shape,
+      })),
+    };
+  }
+
+  /** Restore the reorder buffer saved by `commit`. */
+  restore(snapshot: Json): void {
+    const s = snapshot as { released: number | null; buffer: Omit<CanonicalEvent, 'cache'>[] };
+    this.reorder.restore(
+      s.buffer.map((e) => makeEvent(e)),
+      s.released ?? -Infinity,
+    );
+  }
+
+  get buffered(): number {
+    return this.reorder.size;
+  }
+}

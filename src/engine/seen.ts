@@ -1,0 +1,78 @@
+/**
+ * Duplicate events (same Okta `uuid`) are dropped: overlapping exports, polling overlap and
+ * Event Hook redeliveries all repeat events. Ids are remembered for `horizonMs` of event time
+ * after the event, so memory is bounded by the event rate, not by the log's length.
+ *
+ * Persistence: ids added since the last checkpoint are written as one row per batch (with an
+ * expiry), so a restarted scan still recognises a duplicate of an event read before the kill.
+ */
+import type { Json } from '../event/types.js';
+import type { StateStore } from '../store/types.js';
+
+const NS = 'engine:seen';
+
+export class SeenIds {
+  private ids = new Map<string, number>();
+  private order: { id: string; time: number }[] = [];
+  private head = 0;
+  private fresh: [string, number][] = [];
+  private maxTime = -Infinity;
+  duplicates = 0;
+
+  constructor(private readonly horizonMs: number) {}
+
+  /** True when `id` was seen before (and counts it); otherwise remembers it. */
+  check(id: string, time: number): boolean {
+    if (this.ids.has(id)) {
+      this.duplicates++;
+      return true;
+    }
+    this.ids.set(id, time);
+    this.order.push({ id, time });
+    this.fresh.push([id, time]);
+    if (time > this.maxTime) {
+      this.maxTime = time;
+      this.evict();
+    }
+    return false;
+  }
+
+  private evict(): void {
+    const limit = this.maxTime - this.horizonMs;
+    while (this.head < this.order.length && this.order[this.head]!.time < limit) {
+      const { id, time } = this.order[this.head]!;
+      if (this.ids.get(id) === time) this.ids.delete(id);
+      this.head++;
+    }
+    if (this.head > 4096 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Write ids added since the last call (inside the batch transaction). */
+  persist(store: StateStore, batch: number): void {
+    if (this.fresh.length === 0) return;
+    const newest = this.fresh.reduce((m, [, t]) => Math.max(m, t), -Infinity);
+    store.set(NS, String(batch).padStart(12, '0'), this.fresh as unknown as Json, newest + this.horizonMs);
+    this.fresh = [];
+  }
+
+  load(store: StateStore): void {
+    for (const [, v] of store.entries(NS)) {
+      for (const [id, time] of v as [string, number][]) {
+        if (!this.ids.has(id)) {
+          this.ids.set(id, time);
+          this.order.push({ id, time });
+          if (time > this.maxTime) this.maxTime = time;
+        }
+      }
+    }
+    this.order.sort((a, b) => a.time - b.time);
+    this.evict();
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+}

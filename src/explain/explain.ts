@@ -1,0 +1,242 @@
+/**
+ * `explain`: any rule, of any dialect, described from its IR alone: its stages and predicates,
+ * its indicators (field, kind, values it looks for), its exclusions (top-level NOT conjuncts:
+ * what it actively suppresses), the event types it covers, and the other loaded rules that
+ * look at the same actions.
+ */
+import type { FieldRef, Predicate, RuleIR, Scalar, Stage } from '../ir/types.js';
+import { requiredEventTypes } from '../engine/event-types.js';
+
+export interface Indicator {
+  field: string;
+  kind: string;
+  values: Scalar[];
+}
+
+export interface Explanation {
+  id: string;
+  name: string;
+  dialect: string;
+  ruleType: string;
+  file: string;
+  severity: string;
+  riskScore: number;
+  input: string;
+  enabled: boolean;
+  eventTypes: string[] | 'any';
+  stages: { index: number; type: string; text: string; detail: Record<string, unknown> }[];
+  indicators: Indicator[];
+  exclusions: Indicator[];
+  threat: string[];
+  sameAction: { id: string; name: string; dialect: string; shared: string[] }[];
+}
+
+function fieldName(f: FieldRef): string {
+  return f.name;
+}
+
+function quote(v: Scalar): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/** The comparison's kind as the catalog names it (eq, in, starts_with, …). */
+function kindOf(p: Predicate): string {
+  switch (p.type) {
+    case 'compare': {
+      const base = { eq: 'eq', wildcard: 'wildcard', contains: 'contains', startswith: 'starts_with', endswith: 'ends_with', regex: 'regex', cidr: 'cidr', lt: 'lt', lte: 'lte', gt: 'gt', gte: 'gte' }[p.op];
+      if (p.op === 'eq' && p.values.length > 1 && !p.options?.all) return 'in';
+      if (p.op === 'wildcard' && p.values.every((v) => /^[^*?\\]*\*$/.test(String(v)))) return 'starts_with';
+      return p.options?.all ? `${base} (all)` : base;
+    }
+    case 'exists':
+      return 'is_not_null';
+    case 'null':
+      return 'is_null';
+    case 'fieldref':
+      return `${p.op}_field`;
+    case 'keyword':
+      return `keyword_${p.op}`;
+    default:
+      return p.type;
+  }
+}
+
+function valuesOf(p: Predicate): Scalar[] {
+  switch (p.type) {
+    case 'compare': {
+      if (p.op === 'wildcard' && kindOf(p) === 'starts_with') return p.values.map((v) => String(v).slice(0, -1));
+      return [...p.values].sort((a, b) => String(a).localeCompare(String(b)));
+    }
+    case 'fieldref':
+      return [p.other.name];
+    case 'keyword':
+      return p.values;
+    default:
+      return [];
+  }
+}
+
+/** Render a predicate as one readable expression. */
+export function renderPredicate(p: Predicate, parentOp?: 'and' | 'or'): string {
+  switch (p.type) {
+    case 'and':
+    case 'or': {
+      const s = p.args.map((a) => renderPredicate(a, p.type)).join(` ${p.type} `);
+      return parentOp && parentOp !== p.type ? `(${s})` : s;
+    }
+    case 'not':
+      return `not ${renderPredicate(p.arg, 'and')}`;
+    case 'const':
+      return String(p.value);
+    case 'compare': {
+      const flags = [p.options?.caseSensitive ? 'cased' : '', p.options?.flags ? `/${p.options.flags}` : ''].filter(Boolean);
+      const vals = p.values.length === 1 ? quote(p.values[0]!) : `(${p.values.map(quote).join(', ')})`;
+      return `${fieldName(p.field)} ${kindOf(p)}${flags.length ? `[${flags.join(',')}]` : ''} ${vals}`;
+    }
+    case 'exists':
+      return `${fieldName(p.field)} exists`;
+    case 'null':
+      return `${fieldName(p.field)} is null`;
+    case 'fieldref':
+      return `${fieldName(p.field)} ${p.op} field ${fieldName(p.other)}`;
+    case 'keyword':
+      return `any value ${p.op} (${p.values.map(quote).join(', ')})`;
+  }
+}
+
+function collect(p: Predicate, negated: boolean, pos: Indicator[], neg: Indicator[]): void {
+  switch (p.type) {
+    case 'and':
+    case 'or':
+      for (const a of p.args) collect(a, negated, pos, neg);
+      return;
+    case 'not':
+      collect(p.arg, !negated, pos, neg);
+      return;
+    case 'const':
+      return;
+    default: {
+      const field = p.type === 'keyword' ? '*' : fieldName(p.field);
+      (negated ? neg : pos).push({ field, kind: kindOf(p), values: valuesOf(p) });
+    }
+  }
+}
+
+function stagePredicates(s: Stage): Predicate[] {
+  if (s.type === 'filter') return [s.predicate];
+  if (s.type === 'sequence') return [...s.steps.map((x) => x.predicate), ...(s.until ? [s.until] : [])];
+  return [];
+}
+
+function stageText(s: Stage): { text: string; detail: Record<string, unknown> } {
+  switch (s.type) {
+    case 'filter':
+      return { text: renderPredicate(s.predicate), detail: {} };
+    case 'dedup':
+      return {
+        text: `one alert per ${s.key.length ? s.key.map(fieldName).join(', ') : 'rule'} per ${s.periodMs / 60000} min, after ${s.threshold} match(es)${s.unique ? ` with distinct ${s.unique.map(fieldName).join(', ')}` : ''}`,
+        detail: { key: s.key.map(fieldName), periodMinutes: s.periodMs / 60000, threshold: s.threshold },
+      };
+    case 'new_terms':
+      return { text: `new terms ${s.fields.map(fieldName).join(', ')} within ${s.historyMs / 86400000} days`, detail: { fields: s.fields.map(fieldName), historyDays: s.historyMs / 86400000 } };
+    case 'threshold':
+      return { text: `count >= ${s.value} by ${s.groupBy.map(fieldName).join(', ') || 'all'}`, detail: { groupBy: s.groupBy.map(fieldName), value: s.value } };
+    case 'sequence':
+      return {
+        text: `sequence${s.by.length ? ` by ${s.by.map(fieldName).join(', ')}` : ''}${s.maxspanMs ? ` with maxspan=${s.maxspanMs / 60000}m` : ''}: ${s.steps.map((x) => `[${renderPredicate(x.predicate)}]`).join(' ')}`,
+        detail: { by: s.by.map(fieldName), maxspanMs: s.maxspanMs, steps: s.steps.length },
+      };
+    case 'correlation':
+      return { text: `${s.kind} of ${s.rules.join(', ')} by ${s.groupBy.map(fieldName).join(', ')} within ${s.timespanMs / 60000} min`, detail: { kind: s.kind, rules: s.rules } };
+  }
+}
+
+function eventTypesOf(rule: RuleIR): Set<string> | undefined {
+  const first = rule.stages[0];
+  if (!first) return undefined;
+  if (first.type === 'filter') return requiredEventTypes(first.predicate);
+  const preds = stagePredicates(first);
+  if (preds.length === 0) return undefined;
+  const out = new Set<string>();
+  for (const p of preds) {
+    const s = requiredEventTypes(p);
+    if (!s) return undefined;
+    for (const t of s) out.add(t);
+  }
+  return out;
+}
+
+export function explain(rule: RuleIR, others: RuleIR[] = []): Explanation {
+  const indicators: Indicator[] = [];
+  const negatives: Indicator[] = [];
+  const exclusions: Indicator[] = [];
+  rule.stages.forEach((s) => {
+    for (const p of stagePredicates(s)) {
+      collect(p, false, indicators, negatives);
+      // Exclusions: top-level NOT conjuncts of the predicate.
+      const conjuncts = p.type === 'and' ? p.args : [p];
+      for (const c of conjuncts) if (c.type === 'not') collect(c.arg, false, exclusions, []);
+    }
+  });
+  const types = eventTypesOf(rule);
+  const sameAction: Explanation['sameAction'] = [];
+  if (types && types.size > 0) {
+    for (const o of others) {
+      if (o === rule || (o.id === rule.id && o.dialect === rule.dialect)) continue;
+      const ot = eventTypesOf(o);
+      if (!ot) continue;
+      const shared = [...types].filter((t) => ot.has(t)).sort();
+      if (shared.length > 0) sameAction.push({ id: o.id, name: o.name, dialect: o.dialect, shared });
+    }
+  }
+  return {
+    id: rule.id,
+    name: rule.name,
+    dialect: rule.dialect,
+    ruleType: rule.ruleType,
+    file: rule.file,
+    severity: rule.severity,
+    riskScore: rule.riskScore,
+    input: rule.input,
+    enabled: rule.enabled,
+    eventTypes: types ? [...types].sort() : 'any',
+    stages: rule.stages.map((s, i) => ({ index: i + 1, type: s.type, ...stageText(s) })),
+    indicators: dedupe(indicators),
+    exclusions: dedupe(exclusions),
+    threat: rule.threat.flatMap((t) => [
+      ...(t.tactic ? [`${t.tactic.id} ${t.tactic.name}`] : []),
+      ...t.techniques.map((x) => `${x.id} ${x.name}`),
+    ]),
+    sameAction,
+  };
+}
+
+function dedupe(list: Indicator[]): Indicator[] {
+  const seen = new Set<string>();
+  return list.filter((i) => {
+    const k = JSON.stringify(i);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '  (none)\n';
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => '  ' + r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function renderExplanation(e: Explanation): string {
+  let s = `${e.name}\n`;
+  s += `  id ${e.id} · ${e.dialect}/${e.ruleType} · severity ${e.severity} (risk ${e.riskScore}) · reads ${e.input === 'alerts' ? 'alerts of other rules' : 'Okta System Log'}${e.enabled ? '' : ' · disabled'}\n`;
+  s += `  file ${e.file}\n`;
+  if (e.threat.length) s += `  MITRE ATT&CK: ${e.threat.join('; ')}\n`;
+  s += `\nEvent types covered\n  ${e.eventTypes === 'any' ? 'any (no event type constraint: the rule meets every event)' : e.eventTypes.join(', ')}\n`;
+  s += `\nStages and predicates\n`;
+  for (const st of e.stages) s += `  Stage ${st.index}: ${st.type}\n    ${st.text}\n`;
+  s += `\nIndicators\n` + table(e.indicators.length ? [['FIELD', 'KIND', 'VALUES'], ...e.indicators.map((i) => [i.field, i.kind, i.values.map(String).join(', ')])] : []);
+  s += `\nExclusions (top-level NOT conjuncts)\n` + table(e.exclusions.length ? [['FIELD', 'KIND', 'EXCLUDED VALUES'], ...e.exclusions.map((i) => [i.field, i.kind, i.values.map(String).join(', ')])] : []);
+  s += `\nRules detecting the same action\n` + table(e.sameAction.map((o) => [`${o.name} (${o.dialect})`, o.shared.join(', ')]));
+  return s;
+}
