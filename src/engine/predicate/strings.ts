@@ -78,16 +78,17 @@ function listTest(items: string[], has: (s: string, t: string) => boolean): Stri
   };
 }
 
-/** OR of string tests, unrolled for the common small cases. */
-export function orTests(tests: StringTest[]): StringTest {
+/** OR of tests, unrolled for the common small cases. */
+export function orTests<T>(tests: ((x: T) => boolean)[]): (x: T) => boolean {
   if (tests.length === 0) return () => false;
   if (tests.length === 1) return tests[0]!;
   if (tests.length === 2) {
-    const [a, b] = tests as [StringTest, StringTest];
-    return (s) => a(s) || b(s);
+    const a = tests[0]!;
+    const b = tests[1]!;
+    return (x) => a(x) || b(x);
   }
-  return (s) => {
-    for (let i = 0; i < tests.length; i++) if (tests[i]!(s)) return true;
+  return (x) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i]!(x)) return true;
     return false;
   };
 }

@@ -1,0 +1,166 @@
+/**
+ * The predicate compiler: IR predicate tree -> one closure over canonical events.
+ *
+ * The tree is simplified (nested and/or flattened, constants folded, double negation removed)
+ * and compiled once; every field name is resolved to an accessor here, so evaluating an event
+ * walks no tree and looks at no field name. and/or short-circuit left to right.
+ *
+ * Semantics of each node are documented in the module that implements it:
+ *   compare.ts (eq, wildcard, contains/startswith/endswith, regex, cidr, lt/lte/gt/gte),
+ *   keyword.ts, fieldref.ts; exists / null are below.
+ */
+import type { CanonicalEvent } from '../../event/types.js';
+import type { FieldRef, Predicate } from '../../ir/types.js';
+import { resolveField, type Accessor, type SchemaContext } from '../../schema/index.js';
+import { compileCompare, type EventTest } from './compare.js';
+import { compileFieldRef } from './fieldref.js';
+import { compileKeyword } from './keyword.js';
+
+export type { EventTest } from './compare.js';
+export { compileRegex } from './regex.js';
+export { parseNetwork } from './cidr.js';
+export { escapeWildcard, parseWildcard, classifyWildcard } from './wildcard.js';
+
+/**
+ * Simplifies a predicate without changing its meaning: and/or nested in the same operator are
+ * flattened, single-argument and/or unwrapped, constants folded (`and` with false is false,
+ * true arguments dropped; dually for `or`), and `not not p` is `p`.
+ */
+export function simplifyPredicate(p: Predicate): Predicate {
+  switch (p.type) {
+    case 'and':
+    case 'or': {
+      const absorbing = p.type === 'or';
+      const args: Predicate[] = [];
+      const add = (q: Predicate): boolean => {
+        if (q.type === p.type) {
+          for (const r of q.args) if (add(r)) return true;
+          return false;
+        }
+        if (q.type === 'const') return q.value === absorbing;
+        args.push(q);
+        return false;
+      };
+      for (const a of p.args) {
+        if (add(simplifyPredicate(a))) return { type: 'const', value: absorbing };
+      }
+      if (args.length === 0) return { type: 'const', value: !absorbing };
+      if (args.length === 1) return args[0]!;
+      return { type: p.type, args };
+    }
+    case 'not': {
+      const inner = simplifyPredicate(p.arg);
+      if (inner.type === 'not') return inner.arg;
+      if (inner.type === 'const') return { type: 'const', value: !inner.value };
+      return { type: 'not', arg: inner };
+    }
+    default:
+      return p;
+  }
+}
+
+/** True when the value carries something: not missing, not JSON null, not an array of only those. */
+function hasValue(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (hasValue(v[i])) return true;
+    return false;
+  }
+  return true;
+}
+
+function andTests(tests: EventTest[]): EventTest {
+  if (tests.length === 2) {
+    const a = tests[0]!;
+    const b = tests[1]!;
+    return (ev) => a(ev) && b(ev);
+  }
+  if (tests.length === 3) {
+    const a = tests[0]!;
+    const b = tests[1]!;
+    const c = tests[2]!;
+    return (ev) => a(ev) && b(ev) && c(ev);
+  }
+  return (ev) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i]!(ev)) return false;
+    return true;
+  };
+}
+
+function orEventTests(tests: EventTest[]): EventTest {
+  if (tests.length === 2) {
+    const a = tests[0]!;
+    const b = tests[1]!;
+    return (ev) => a(ev) || b(ev);
+  }
+  if (tests.length === 3) {
+    const a = tests[0]!;
+    const b = tests[1]!;
+    const c = tests[2]!;
+    return (ev) => a(ev) || b(ev) || c(ev);
+  }
+  return (ev) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i]!(ev)) return true;
+    return false;
+  };
+}
+
+class Compiler {
+  private readonly accessors = new Map<string, Accessor>();
+
+  constructor(private readonly ctx: SchemaContext) {}
+
+  private field(f: FieldRef): Accessor {
+    const key = `${f.schema}\u0000${f.name}`;
+    let get = this.accessors.get(key);
+    if (!get) {
+      get = resolveField(f, this.ctx);
+      this.accessors.set(key, get);
+    }
+    return get;
+  }
+
+  compile(p: Predicate): EventTest {
+    switch (p.type) {
+      case 'const': {
+        const v = p.value;
+        return () => v;
+      }
+      case 'and':
+        return andTests(p.args.map((a) => this.compile(a)));
+      case 'or':
+        return orEventTests(p.args.map((a) => this.compile(a)));
+      case 'not': {
+        const inner = this.compile(p.arg);
+        return (ev) => !inner(ev);
+      }
+      case 'compare':
+        return compileCompare(this.field(p.field), p.op, p.values, p.options);
+      case 'exists': {
+        const get = this.field(p.field);
+        return p.nullIsMissing ? (ev) => hasValue(get(ev)) : (ev) => get(ev) !== undefined;
+      }
+      case 'null': {
+        const get = this.field(p.field);
+        return (ev) => !hasValue(get(ev));
+      }
+      case 'fieldref':
+        return compileFieldRef(this.field(p.field), this.field(p.other), p.op, p.options);
+      case 'keyword':
+        return compileKeyword(p.op, p.values, p.options);
+    }
+  }
+}
+
+/**
+ * Compiles a predicate to a test of canonical events. Throws an Error when a value cannot be
+ * compiled (a regex RE2 cannot run, an invalid CIDR, an ordering against a boolean).
+ *
+ *  - exists: the field is present (a JSON null counts as present unless `nullIsMissing`; with
+ *    `nullIsMissing`, a multi-valued field exists when some element is not null).
+ *  - null: the field is absent or JSON null; a multi-valued field is null when it is empty or
+ *    all its elements are null (exactly `not exists(nullIsMissing)`).
+ */
+export function compilePredicate(p: Predicate, ctx: SchemaContext): (ev: CanonicalEvent) => boolean {
+  return new Compiler(ctx).compile(simplifyPredicate(p));
+}

@@ -1,0 +1,78 @@
+/** Test helpers: events and rules built in code (the project's tests never read ../shared). */
+import { makeEvent, type CanonicalEvent, type JsonObject } from '../src/event/types.js';
+import type { Predicate, RuleIR, Stage } from '../src/ir/types.js';
+
+let counter = 0;
+
+/** A realistic Okta LogEvent with overrides. */
+export function logEvent(over: JsonObject = {}): JsonObject {
+  counter++;
+  return {
+    uuid: `evt-${counter}`,
+    published: '2026-11-02T09:00:00.000Z',
+    eventType: 'user.session.start',
+    version: '0',
+    severity: 'INFO',
+    legacyEventType: 'core.user_auth.login_success',
+    displayMessage: 'User login to Okta',
+    actor: { id: '00u1abc', type: 'User', alternateId: 'homer.simpson@duff.com', displayName: 'Homer Simpson' },
+    client: {
+      userAgent: { rawUserAgent: 'Mozilla/5.0', os: 'Mac OS X', browser: 'CHROME' },
+      zone: 'null',
+      device: 'Computer',
+      ipAddress: '203.0.113.7',
+      geographicalContext: { city: 'Springfield', state: 'Ohio', country: 'United States', postalCode: '12345', geolocation: { lat: 39.9, lon: -83.8 } },
+    },
+    outcome: { result: 'SUCCESS' },
+    target: [],
+    securityContext: { asNumber: 701, asOrg: 'verizon', isp: 'verizon', domain: 'verizon.net', isProxy: false },
+    debugContext: { debugData: { requestUri: '/idp/idx/identify' } },
+    authenticationContext: { authenticationStep: 0, externalSessionId: 'idx123' },
+    transaction: { type: 'WEB', id: 'tx1', detail: {} },
+    request: { ipChain: [{ ip: '203.0.113.7', version: 'V4' }] },
+    ...over,
+  };
+}
+
+export function oktaEvent(over: JsonObject = {}): CanonicalEvent {
+  const doc = logEvent(over);
+  return makeEvent({
+    kind: 'okta',
+    id: String(doc['uuid']),
+    time: Date.parse(String(doc['published'])),
+    eventType: String(doc['eventType']).toLowerCase(),
+    doc,
+    origin: 'test',
+    depth: 0,
+    shape: 'okta',
+  });
+}
+
+export const eq = (name: string, ...values: (string | number | boolean)[]): Predicate => ({
+  type: 'compare',
+  field: { name, schema: 'okta' },
+  op: 'eq',
+  values,
+});
+
+export function rule(id: string, predicate: Predicate, over: Partial<RuleIR> = {}, more: Stage[] = []): RuleIR {
+  return {
+    id,
+    name: `Rule ${id}`,
+    dialect: 'sigma',
+    ruleType: 'detection',
+    file: `${id}.yml`,
+    severity: 'high',
+    riskScore: 73,
+    tags: [],
+    threat: [],
+    references: [],
+    falsePositives: [],
+    input: 'okta',
+    enabled: true,
+    stages: [{ type: 'filter', predicate }, ...more],
+    ...over,
+  };
+}
+
+export const at = (iso: string) => ({ published: iso });
