@@ -101,6 +101,7 @@ interface ScanFlags {
   failOnAlert?: boolean;
   timeField?: string;
   reorderWindow?: string;
+  batchSize?: string;
   placeholder?: string[];
   config?: string;
   quiet?: boolean;
@@ -118,6 +119,11 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
     reorderWindowMs = s * 1000;
   } else if (config.reorderWindowSeconds !== undefined) reorderWindowMs = config.reorderWindowSeconds * 1000;
 
+  let batchSize: number | undefined;
+  if (flags.batchSize !== undefined) {
+    batchSize = Number(flags.batchSize);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size expects a whole number >= 1, got: ${flags.batchSize}`);
+  }
   const placeholders = parsePlaceholders(flags.placeholder, config.placeholders);
   const loaded = await load(flags.rules, config, placeholders);
   const schema: SchemaContext = { org: normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
@@ -144,6 +150,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
       strict: flags.strict,
       timeField: flags.timeField ?? config.timeField,
       reorderWindowMs,
+      batchSize,
       onBadRecord: (line) => err(`bad record: ${line}`),
       onNote: (line) => (flags.quiet ? undefined : err(line)),
       progress: new Progress(),
@@ -239,6 +246,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--fail-on-alert', 'exit 1 when new alerts were raised')
     .option('--time-field <path>', 'event field to use as event time instead of published')
     .option('--reorder-window <seconds>', 'how long (event time) to hold events for reordering (default 300)')
+    .option('--batch-size <records>', 'records per checkpointed transaction (default 5000)')
     .addOption(new Option('--placeholder <name=values>', 'Sigma |expand placeholder values, comma-separated (repeatable)').argParser(collect))
     .addOption(configOpt())
     .option('--quiet', 'no notes on stderr')

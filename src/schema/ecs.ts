@@ -31,6 +31,8 @@ import { compilePath, type Getter } from './path.js';
 import { toIsoTimestamp } from '../adapters/time.js';
 
 type Extractor = (ev: CanonicalEvent, ctx: SchemaContext) => Json | undefined;
+/** An extractor that reads the event only. */
+type Raw = (ev: CanonicalEvent) => Json | undefined;
 
 /** How an ECS value goes back into a LogEvent (ecsToLogEvent). */
 interface Back {
@@ -88,7 +90,7 @@ export function dropEmpty(v: unknown): Json | undefined {
       out = {};
       for (const k2 in o) {
         if (k2 === k) break;
-        out[k2] = o[k2]!;
+        if (o[k2] !== undefined) out[k2] = o[k2]!;
       }
     }
     if (c !== undefined) {
@@ -110,7 +112,7 @@ function dig(doc: JsonObject, keys: readonly string[]): unknown {
 }
 
 /** The raw LogEvent value at a dotted path, after the null/empty drop. */
-function rawAt(path: string): Extractor {
+function rawAt(path: string): Raw {
   const keys = path.split('.');
   return (ev) => dropEmpty(dig(ev.doc, keys));
 }
@@ -123,9 +125,9 @@ function asString(v: Json | undefined): string | undefined {
   return JSON.stringify(v);
 }
 
-function stringAt(path: string): Extractor {
+function stringAt(path: string): Raw {
   const get = rawAt(path);
-  return (ev, ctx) => asString(get(ev, ctx));
+  return (ev) => asString(get(ev));
 }
 
 /** Row: the raw value copied (or renamed) as is. */
@@ -225,8 +227,8 @@ function appendedFor(index: Map<string, readonly string[]>): Extractor {
 /** grok `%{USER:user.name}` on okta.actor.alternate_id; USER = `[a-zA-Z0-9._-]+`, unanchored. */
 const GROK_USER = /[a-zA-Z0-9._-]+/;
 const actorAlternateId = rawAt('actor.alternateId');
-const userName: Extractor = (ev, ctx) => {
-  const a = actorAlternateId(ev, ctx);
+const userName: Raw = (ev) => {
+  const a = actorAlternateId(ev);
   if (typeof a !== 'string') return undefined;
   const m = GROK_USER.exec(a);
   return m ? m[0] : undefined;
@@ -234,15 +236,15 @@ const userName: Extractor = (ev, ctx) => {
 
 /** `convert type: ip` (ignore_failure): only a valid IPv4/IPv6 address survives. */
 const clientIpAddress = rawAt('client.ipAddress');
-const clientIp: Extractor = (ev, ctx) => {
-  const v = clientIpAddress(ev, ctx);
+const clientIp: Raw = (ev) => {
+  const v = clientIpAddress(ev);
   return typeof v === 'string' && isIP(v) !== 0 ? v : undefined;
 };
 
 /** `event.outcome`: success for SUCCESS/ALLOW, failure for FAILURE/DENY (any case), else unknown. */
 const outcomeResult = rawAt('outcome.result');
-const eventOutcome: Extractor = (ev, ctx) => {
-  const r = outcomeResult(ev, ctx);
+const eventOutcome: Raw = (ev) => {
+  const r = outcomeResult(ev);
   if (typeof r === 'string') {
     const l = r.toLowerCase();
     if (l === 'success' || l === 'allow') return 'success';
@@ -290,7 +292,7 @@ const rawTarget = rawAt('target');
 function targetView(ev: CanonicalEvent): TargetView {
   return cached(ev, 'ecs.target', () => {
     const view: TargetView = {};
-    const t = rawTarget(ev, { org: '' });
+    const t = rawTarget(ev);
     if (t === undefined) return view;
     if (!Array.isArray(t)) {
       view.list = t;
@@ -343,9 +345,9 @@ function mapChain(v: Json, f: (el: JsonObject) => JsonObject): Json {
 }
 
 const rawIpChain = rawAt('request.ipChain');
-const ipChain: Extractor = (ev, ctx) =>
+const ipChain: Raw = (ev) =>
   cached(ev, 'ecs.ipchain', () => {
-    const chain = rawIpChain(ev, ctx);
+    const chain = rawIpChain(ev);
     if (chain === undefined) return null;
     return mapChain(chain, (el) =>
       renameKeys(el, 'geographicalContext', 'geographical_context', (g) =>
@@ -437,7 +439,7 @@ const rawDebugData = rawAt('debugContext.debugData');
 function debugView(ev: CanonicalEvent): DebugView {
   return cached(ev, 'ecs.debug', () => {
     const view: DebugView = {};
-    const dd = rawDebugData(ev, { org: '' });
+    const dd = rawDebugData(ev);
     if (!isObject(dd)) return view;
     const f: JsonObject = { ...dd };
     // json processor on logOnlySecurityData (ignore_failure: a non-JSON string stays).
@@ -466,8 +468,9 @@ function debugView(ev: CanonicalEvent): DebugView {
     if (typeof reasons === 'string' && reasons !== '') view.riskReasons = splitReasons(reasons);
     const factor = dropEmpty(f.factor);
     if (factor !== undefined) view.factor = asString(factor);
-    if (isObject(f.behaviors)) {
-      const positive = Object.keys(f.behaviors).filter((k) => f.behaviors && (f.behaviors as JsonObject)[k] === 'POSITIVE');
+    const behaviors = f.behaviors;
+    if (isObject(behaviors)) {
+      const positive = Object.keys(behaviors).filter((k) => behaviors[k] === 'POSITIVE');
       if (positive.length > 0) view.riskBehaviors = positive;
     }
     return view;
@@ -491,8 +494,8 @@ function flattenedBack(v: Json): Json {
 /* top-level device (newer pipeline versions): device_integrator is a JSON string ---------- */
 
 const rawDevice = rawAt('device');
-const oktaDevice: Extractor = (ev, ctx) => {
-  const d = rawDevice(ev, ctx);
+const oktaDevice: Raw = (ev) => {
+  const d = rawDevice(ev);
   if (!isObject(d) || typeof d.device_integrator !== 'string') return d;
   try {
     const parsed = JSON.parse(d.device_integrator) as Json;
@@ -515,9 +518,9 @@ const authInterface = rawAt('authenticationContext.interface');
 /* related.* -------------------------------------------------------------------------------- */
 
 const actorDisplayName = stringAt('actor.displayName');
-function relatedUser(ev: CanonicalEvent, ctx: SchemaContext): Json | undefined {
+function relatedUser(ev: CanonicalEvent): Json | undefined {
   const out: string[] = [];
-  for (const v of [actorDisplayName(ev, ctx), asString(dropEmpty(targetView(ev).user?.display_name)), userName(ev, ctx)]) {
+  for (const v of [actorDisplayName(ev), asString(dropEmpty(targetView(ev).user?.display_name)), userName(ev)]) {
     if (typeof v === 'string' && !out.includes(v)) out.push(v);
   }
   return out.length > 0 ? out : undefined;
@@ -595,7 +598,7 @@ export const ECS_FIELDS: readonly EcsField[] = [
   derived(`${DEBUG}.risk_behaviors`, 'debugData.behaviors keys whose value is POSITIVE', (ev) => debugView(ev).riskBehaviors),
   derived('okta.authentication_context.authentication_provider',
     'authenticationContext.authenticationProvider, else authenticationContext.interface (pipeline quirk)',
-    (ev, ctx) => authProvider(ev, ctx) ?? authInterface(ev, ctx),
+    (ev) => authProvider(ev) ?? authInterface(ev),
     { path: 'authenticationContext.authenticationProvider' }),
   copy('okta.authentication_context.authentication_step', 'authenticationContext.authenticationStep'),
   copy('okta.authentication_context.credential_provider', 'authenticationContext.credentialProvider'),
@@ -635,8 +638,8 @@ export const ECS_FIELDS: readonly EcsField[] = [
   copyString('source.domain', 'securityContext.domain'),
   copyString('user_agent.original', 'client.userAgent.rawUserAgent'),
   derived('related.user', 'actor.displayName, user.target.full_name, user.name (deduplicated)', relatedUser),
-  derived('related.ip', 'source.ip', (ev, ctx) => {
-    const ip = clientIp(ev, ctx);
+  derived('related.ip', 'source.ip', (ev) => {
+    const ip = clientIp(ev);
     return ip === undefined ? undefined : [ip];
   }),
 

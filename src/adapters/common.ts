@@ -1,0 +1,93 @@
+/**
+ * What every Okta-shaped adapter ends with: validate the LogEvent, give it an id and a time, and
+ * wrap it as a CanonicalEvent.
+ */
+import { createHash } from 'node:crypto';
+import { makeEvent, type CanonicalEvent, type Json, type JsonObject } from '../event/types.js';
+import { compilePath, type Getter } from '../schema/path.js';
+import { RecordError } from './errors.js';
+import { parseTimestamp } from './time.js';
+
+export interface AdapterOptions {
+  /** Dotted path overriding `published` as the event time. */
+  timeField?: string;
+}
+
+export function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** JSON with object keys sorted at every depth: the same event always gives the same text. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(o[k])).join(',') + '}';
+}
+
+/**
+ * A stable uuid for an event that has none: SHA-256 of the canonical JSON of the event, with
+ * the top-level `p_*` (Panther's per-ingestion row fields such as p_row_id, p_parse_time) and
+ * `oktopus` (our enrichment) keys left out so that the same Okta event read twice, or through
+ * two exports, gets the same id. Laid out as an RFC 9562 version-8 ("custom") UUID.
+ */
+export function stableUuid(doc: JsonObject): string {
+  const content: JsonObject = {};
+  for (const k in doc) if (!k.startsWith('p_') && k !== 'oktopus' && k !== 'uuid') content[k] = doc[k]!;
+  const h = createHash('sha256').update(canonicalJson(content)).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Short, quoted rendering of a bad value for an error reason. */
+export function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+const timeGetters = new Map<string, Getter>();
+function timeGetter(path: string): Getter {
+  let g = timeGetters.get(path);
+  if (!g) {
+    g = compilePath(path, { caseInsensitive: true });
+    timeGetters.set(path, g);
+  }
+  return g;
+}
+
+/** Event time in epoch ms from `field` (looked up in `record` as received, then in `doc`). */
+export function eventTime(field: string, record: JsonObject, doc: JsonObject): number {
+  const get = timeGetter(field);
+  let v = get(record);
+  if (v === undefined) v = get(doc);
+  if (Array.isArray(v) && v.length === 1) v = v[0];
+  if (v === undefined || v === null || v === '') throw new RecordError(`missing ${field}`);
+  const t = parseTimestamp(v);
+  if (t === undefined) throw new RecordError(`${field} is not a date: ${show(v)}`);
+  return t;
+}
+
+/**
+ * Finish an Okta LogEvent: eventType required (kept in its case in `doc`, lower-cased on the
+ * event), uuid derived when missing, time from `published` or `opts.timeField`.
+ * `record` is the record as received (for the time field lookup); `doc` may be modified (uuid).
+ */
+export function finishOkta(
+  doc: JsonObject,
+  record: JsonObject,
+  shape: string,
+  origin: string,
+  opts: AdapterOptions | undefined,
+): CanonicalEvent {
+  const eventType: Json | undefined = doc.eventType;
+  if (eventType === undefined || eventType === null || eventType === '') throw new RecordError('missing eventType');
+  if (typeof eventType !== 'string') throw new RecordError(`eventType is not a string: ${show(eventType)}`);
+  const time = eventTime(opts?.timeField ?? 'published', opts?.timeField ? record : doc, doc);
+  let id = doc.uuid;
+  if (typeof id !== 'string' || id === '') {
+    id = stableUuid(doc);
+    doc.uuid = id;
+  }
+  return makeEvent({ kind: 'okta', id, time, eventType: eventType.toLowerCase(), doc, origin, depth: 0, shape });
+}

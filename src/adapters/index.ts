@@ -1,0 +1,42 @@
+/**
+ * Record recognition and normalisation: one input record (a parsed JSON value) becomes zero or
+ * more CanonicalEvents. The shape is recognised per record, not per file, so inputs may mix
+ * shapes. Checked in this order:
+ *
+ *  | shape   | recognised by                                              | events        |
+ *  |---------|------------------------------------------------------------|---------------|
+ *  | alert   | `kibana.alert.uuid` (our alerts, replayed)                 | 1, kind alert |
+ *  | hook    | `data.events` array (Okta Event Hook envelope)             | one per element |
+ *  | panther | case variants of LogEvent keys, `p_*` fields, or `published` like `2022-06-22 18:18:29.015` | 1 |
+ *  | okta    | `eventType` + `published` (raw System Log LogEvent)        | 1             |
+ *  | ecs     | `okta` object / `okta.*` keys / event.dataset okta.system  | 1             |
+ *
+ * Elasticsearch search hits (`{_index, _source: {...}}`) are unwrapped first.
+ * A record that fits no shape, or lacks what its shape needs, throws RecordError with a short
+ * reason (`missing eventType`, `published is not a date: "foo"`).
+ */
+import type { CanonicalEvent } from '../event/types.js';
+import { adaptAlert, isAlertRecord } from './alert.js';
+import { isObject, type AdapterOptions } from './common.js';
+import { adaptEcs, isEcsRecord } from './ecs.js';
+import { RecordError } from './errors.js';
+import { adaptHook, isHookRecord } from './hook.js';
+import { adaptOkta, isOktaRecord } from './okta.js';
+import { adaptPanther, isPantherRecord } from './panther.js';
+
+export type { AdapterOptions } from './common.js';
+export { RecordError } from './errors.js';
+
+export function adaptRecord(record: unknown, origin: string, opts?: AdapterOptions): CanonicalEvent[] {
+  if (!isObject(record)) {
+    throw new RecordError(`not a JSON object (${record === null ? 'null' : Array.isArray(record) ? 'array' : typeof record})`);
+  }
+  const rec = typeof record._index === 'string' && isObject(record._source) ? record._source : record;
+  if (isAlertRecord(rec)) return [adaptAlert(rec, origin)];
+  if (isHookRecord(rec)) return adaptHook(rec, origin, opts);
+  if (isPantherRecord(rec)) return [adaptPanther(rec, origin, opts)];
+  if (isOktaRecord(rec)) return [adaptOkta(rec, origin, opts)];
+  if (isEcsRecord(rec)) return [adaptEcs(rec, origin, opts)];
+  if (rec.eventType !== undefined) return [adaptOkta(rec, origin, opts)];
+  throw new RecordError('missing eventType');
+}

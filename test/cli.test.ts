@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { logEvent } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const RULES = fileURLToPath(new URL('../../rules/', import.meta.url));
+const SIGMA_SEED = join(RULES, 'sigma', 'okta_user_session_start_via_anonymised_proxy.yml');
+
+function run(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, cwd: tmpdir() });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'oktopus-cli-'));
+}
+
+function ndjson(events: object[]): string {
+  return events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+}
+
+const proxy = (uuid: string, published = '2026-11-02T09:00:00.000Z') =>
+  logEvent({ uuid, published, securityContext: { isProxy: true, asOrg: 'M247', isp: 'M247', domain: 'm247.com', asNumber: 9009 } });
+const benign = (uuid: string, published = '2026-11-02T09:00:00.000Z') => logEvent({ uuid, published });
+
+test('scan: NDJSON alerts on stdout, exit 0; --fail-on-alert exits 1', () => {
+  const dir = tmp();
+  const file = join(dir, 'log.ndjson');
+  writeFileSync(file, ndjson([benign('b1'), proxy('p1'), benign('b2')]));
+  const r = run(['scan', file, '--rules', SIGMA_SEED, '--format', 'ndjson', '--memory']);
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(alerts.length, 1);
+  assert.equal(alerts[0]['kibana.alert.rule.rule_id'], 'bde30855-5c53-4c18-ae90-1ff79ebc9578');
+  assert.equal(alerts[0]['kibana.alert.severity'], 'high');
+  assert.equal(run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--fail-on-alert', '--quiet']).code, 1);
+});
+
+test('scan: gzip input and stdin are read; the table names the rule', () => {
+  const dir = tmp();
+  const file = join(dir, 'log.ndjson.gz');
+  writeFileSync(file, gzipSync(ndjson([proxy('g1')])));
+  const r = run(['scan', file, '--rules', SIGMA_SEED, '--memory']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Okta User Session Start Via An Anonymising Proxy Service/);
+  const s = run(['scan', '-', '--rules', SIGMA_SEED, '--memory', '--format', 'ndjson'], ndjson([proxy('s1')]));
+  assert.equal(s.code, 0, s.stderr);
+  assert.equal(s.stdout.trim().split('\n').length, 1);
+});
+
+test('scan: a broken record is reported as file:line and skipped; --strict makes it fatal', () => {
+  const dir = tmp();
+  const file = join(dir, 'broken.ndjson');
+  writeFileSync(file, JSON.stringify(proxy('k1')) + '\n{"uuid": "half\n' + JSON.stringify(proxy('k2')) + '\n');
+  const r = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--format', 'ndjson']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`broken\\.ndjson:2: `));
+  assert.equal(r.stdout.trim().split('\n').length, 2, 'the good records on both sides of the bad one are kept');
+  const s = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--format', 'ndjson', '--strict']);
+  assert.equal(s.code, 2);
+  assert.match(s.stderr, /broken\.ndjson:2: .*--strict/);
+  assert.equal(s.stdout.trim().split('\n').length, 1, 'what was accepted before the bad record is kept');
+});
+
+test('usage errors: a wrong flag, a missing file, no inputs all exit 2 with a one-line message', () => {
+  const bad = run(['scan', '--no-such-flag']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown option '--no-such-flag'/);
+  const missing = run(['scan', '/no/such/file.ndjson', '--memory']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^error: \/no\/such\/file\.ndjson: no such file or folder$/m);
+  assert.equal(run(['scan', '--memory']).code, 2);
+  const fmt = run(['scan', SIGMA_SEED, '--format', 'xml', '--memory']);
+  assert.equal(fmt.code, 2);
+  assert.match(fmt.stderr, /--format must be table or ndjson/);
+  assert.equal(run(['frobnicate']).code, 2);
+});
+
+test('a rule file with an error is reported with its position; the other rules still run; exit 2', () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'bad.yml'), 'title: Bad\nlogsource:\n  product: okta\ndetection:\n  sel:\n    eventType: [unclosed\n  condition: sel\n');
+  writeFileSync(join(dir, 'good.yml'), readFileSync(SIGMA_SEED));
+  const file = join(dir, 'log.ndjson');
+  writeFileSync(file, ndjson([proxy('e1')]));
+  const r = run(['scan', file, '--rules', dir, '--memory', '--format', 'ndjson']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bad\.yml:\d+:\d+: /);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+});
+
+test('rules list shows every built-in rule, and those not yet supported with the reason', () => {
+  const r = run(['rules', 'list', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const ids = out.rules.map((x: { id: string }) => x.id);
+  assert.ok(ids.includes('bde30855-5c53-4c18-ae90-1ff79ebc9578'));
+  const reasons = Object.fromEntries(out.unsupported.map((u: { id: string; reason: string }) => [u.id, u.reason]));
+  assert.match(reasons['6f1bb4b2-7dc8-11ee-92b2-f661ea17fbcd'], /not yet supported: elastic\/new_terms/);
+  assert.match(reasons['af2d8e4c-3b7c-4e91-8f5a-6c9d0e1f2a3b'], /not yet supported: elastic\/eql/);
+  assert.match(reasons['Okta.Anonymizing.VPN.Login'], /not yet supported: panther\/rule/);
+  const text = run(['rules', 'list']);
+  assert.match(text.stdout, /user\.session\.start/);
+});
+
+test('explain prints stages, indicators, exclusions and same-action rules; --json too', () => {
+  const r = run(['explain', SIGMA_SEED]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Stage 1: filter/);
+  assert.match(r.stdout, /eventType\s+eq\s+user\.session\.start/);
+  assert.match(r.stdout, /securityContext\.isProxy\s+eq\s+true/);
+  assert.match(r.stdout, /Rules detecting the same action\n.*Okta User Session Start Via Anonymizing Proxy \(sigma\)/);
+  const dir = tmp();
+  const rule = join(dir, 'excl.yml');
+  writeFileSync(rule, 'title: Excl\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n  product: okta\n  service: okta\ndetection:\n  sel:\n    eventType: user.session.start\n  filter:\n    actor.alternateId|startswith: okta\n  condition: sel and not filter\nlevel: low\n');
+  const j = run(['explain', rule, '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const e = JSON.parse(j.stdout).rules[0];
+  assert.deepEqual(e.exclusions, [{ field: 'actor.alternateId', kind: 'starts_with', values: ['okta'] }]);
+  assert.deepEqual(e.eventTypes, ['user.session.start']);
+});
+
+test('kill -9 in the middle of a scan and a rerun with the same state give exactly the alerts of one run', async () => {
+  const dir = tmp();
+  const file = join(dir, 'big.ndjson');
+  const events: object[] = [];
+  const start = Date.parse('2026-11-02T00:00:00.000Z');
+  for (let i = 0; i < 40000; i++) {
+    const t = new Date(start + i * 1000 - (i % 7) * 3000).toISOString(); // a little out of order
+    events.push(i % 5 === 0 ? proxy(`k${i}`, t) : benign(`k${i}`, t));
+    if (i % 997 === 0) events.push(proxy(`k${i - 1}`, t)); // duplicates
+  }
+  writeFileSync(file, ndjson(events));
+  const once = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--format', 'ndjson', '--quiet']);
+  assert.equal(once.code, 0, once.stderr);
+  const expected = once.stdout.trim().split('\n').map((l) => JSON.parse(l)['kibana.alert.uuid']).sort();
+  assert.equal(expected.length, 8000);
+
+  const state = join(dir, 'state.sqlite');
+  const out = join(dir, 'alerts.ndjson');
+  const args = [CLI, 'scan', file, '--rules', SIGMA_SEED, '--state', state, '--output', out, '--format', 'ndjson', '--batch-size', '250', '--quiet'];
+  let kills = 0;
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    // Kill once some output exists and grows past a point that moves with each attempt.
+    const target = 1 + ((attempt * 7919) % 150000);
+    const timer = setInterval(() => {
+      if (existsSync(out) && statSync(out).size >= target) child.kill('SIGKILL');
+    }, 2);
+    const { code, signal } = await exited;
+    clearInterval(timer);
+    if (signal === 'SIGKILL') kills++;
+    else {
+      assert.equal(code, 0);
+      if (kills >= 3) break;
+    }
+  }
+  assert.ok(kills >= 3, `expected the scan to be killed mid-run at least 3 times, was ${kills}`);
+  const got = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)['kibana.alert.uuid']).sort();
+  assert.equal(new Set(got).size, got.length, 'no alert twice');
+  assert.deepEqual(got, expected, 'none lost');
+});
