@@ -123,9 +123,11 @@ test('alerts feed back to rules that read alerts, never to the rule that raised 
     { type: 'compare', field: { name: 'kibana.alert.rule.rule_id', schema: 'alert' }, op: 'eq', values: ['base'] },
     { input: 'alerts', dialect: 'elastic', ruleType: 'eql' },
   );
-  // A rule that reads every alert, including its own kind: it must not loop.
-  const greedy: RuleIR = rule('greedy', { type: 'exists', field: { name: 'kibana.alert.uuid', schema: 'alert' } }, { input: 'alerts' });
-  const e = new Engine([base, higher, greedy], { schema, store: new MemoryStore(), reorderWindowMs: 0, maxDepth: 3 });
+  // Two rules that read every alert read each other's alerts: only the depth limit ends that.
+  const anyAlert = { type: 'exists', field: { name: 'kibana.alert.uuid', schema: 'alert' } } as const;
+  const greedy: RuleIR = rule('greedy', anyAlert, { input: 'alerts' });
+  const greedy2: RuleIR = rule('greedy2', anyAlert, { input: 'alerts' });
+  const e = new Engine([base, higher, greedy, greedy2], { schema, store: new MemoryStore(), reorderWindowMs: 0, maxDepth: 3 });
   e.push(oktaEvent({ uuid: 'x1' }));
   e.drain();
   const alerts = e.takeAlerts();
@@ -136,8 +138,9 @@ test('alerts feed back to rules that read alerts, never to the rule that raised 
   assert.equal(h['kibana.alert.depth'], 2);
   const anc = h['kibana.alert.ancestors'] as { id: string; type: string }[];
   assert.deepEqual(anc.map((a) => a.type), ['event', 'signal']);
-  // greedy reads base's and higher's alerts and alerts of itself never; depth stops at maxDepth.
+  // greedy reads base's, higher's and greedy2's alerts, never its own; depth stops the ping-pong.
   assert.ok(byRule('greedy').length >= 2);
+  assert.ok(alerts.filter((a) => a.ruleId === 'greedy').every((a) => (a.doc['kibana.alert.ancestors'] as { rule?: string }[]).length > 0));
   assert.ok(alerts.every((a) => (a.doc['kibana.alert.depth'] as number) <= 4));
   assert.ok(e.stats.depthLimited >= 1);
 });

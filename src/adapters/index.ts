@@ -7,9 +7,10 @@
  *  |---------|------------------------------------------------------------|---------------|
  *  | alert   | `kibana.alert.uuid` (our alerts, replayed)                 | 1, kind alert |
  *  | hook    | `data.events` array (Okta Event Hook envelope)             | one per element |
+ *  | ecs     | `okta` object / `okta.*` keys / event.dataset okta.system, | 1             |
+ *  |         | and no `eventType` key in any case                         |               |
  *  | panther | case variants of LogEvent keys, `p_*` fields, or `published` like `2022-06-22 18:18:29.015` | 1 |
  *  | okta    | `eventType` + `published` (raw System Log LogEvent)        | 1             |
- *  | ecs     | `okta` object / `okta.*` keys / event.dataset okta.system  | 1             |
  *
  * Elasticsearch search hits (`{_index, _source: {...}}`) are unwrapped first.
  * A record that fits no shape, or lacks what its shape needs, throws RecordError with a short
@@ -34,9 +35,15 @@ export function adaptRecord(record: unknown, origin: string, opts?: AdapterOptio
   const rec = typeof record._index === 'string' && isObject(record._source) ? record._source : record;
   if (isAlertRecord(rec)) return [adaptAlert(rec, origin)];
   if (isHookRecord(rec)) return adaptHook(rec, origin, opts);
+  if (isEcsRecord(rec) && !hasEventTypeKey(rec)) return [adaptEcs(rec, origin, opts)];
   if (isPantherRecord(rec)) return [adaptPanther(rec, origin, opts)];
   if (isOktaRecord(rec)) return [adaptOkta(rec, origin, opts)];
-  if (isEcsRecord(rec)) return [adaptEcs(rec, origin, opts)];
   if (rec.eventType !== undefined) return [adaptOkta(rec, origin, opts)];
   throw new RecordError('missing eventType');
+}
+
+function hasEventTypeKey(rec: Record<string, unknown>): boolean {
+  if (rec.eventType !== undefined) return true;
+  for (const k in rec) if (k.length === 9 && k.toLowerCase() === 'eventtype') return true;
+  return false;
 }

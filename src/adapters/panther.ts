@@ -98,11 +98,14 @@ const PANTHER_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/;
  * Recognised (per record) by: a case variant of a top-level LogEvent key (`eventtype`),
  * a top-level `p_*` field, or a Panther-format `published`.
  */
+const CANONICAL_TOP = new Set(Object.values(LOG_EVENT).map((e) => e.name));
+
 export function isPantherRecord(rec: JsonObject): boolean {
   for (const k in rec) {
-    if (k.startsWith('p_')) return true;
+    if (CANONICAL_TOP.has(k)) continue;
+    if (k.charCodeAt(0) === 112 /* p */ && k.charCodeAt(1) === 95 /* _ */) return true;
     const entry = LOG_EVENT[k.toLowerCase()];
-    if (entry && entry.name !== k) return true;
+    if (entry) return true;
   }
   return typeof rec.published === 'string' && PANTHER_TIME.test(rec.published);
 }

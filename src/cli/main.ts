@@ -129,7 +129,9 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
   const schema: SchemaContext = { org: normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
   if (!flags.quiet) {
     const unsupported = loaded.unsupported.filter((u) => u.status === 'unsupported');
-    err(`loaded ${loaded.rules.length} rules from ${loaded.files} files` + (unsupported.length ? `; ${unsupported.length} not supported (oktopus rules list shows why)` : ''));
+    const notOkta = loaded.unsupported.length - unsupported.length;
+    err(`loaded ${loaded.rules.length} rules from ${loaded.files} files` + (unsupported.length ? `; ${unsupported.length} cannot run yet` : '') + (notOkta ? `; ${notOkta} are not for Okta` : ''));
+    for (const u of unsupported) err(`  not run: ${u.name} (${u.id}): ${u.reason}`);
   }
 
   const store = openStore(flags, config);

@@ -204,11 +204,15 @@ export function explain(rule: RuleIR, others: RuleIR[] = []): Explanation {
     indicators: dedupe(indicators),
     exclusions: dedupe(exclusions),
     threat: rule.threat.flatMap((t) => [
-      ...(t.tactic ? [`${t.tactic.id} ${t.tactic.name}`] : []),
-      ...t.techniques.map((x) => `${x.id} ${x.name}`),
+      ...(t.tactic ? [label(t.tactic.id, t.tactic.name)] : []),
+      ...t.techniques.map((x) => label(x.id, x.name)),
     ]),
     sameAction,
   };
+}
+
+function label(id: string, name: string): string {
+  return name && name !== id ? `${id} ${name}` : id;
 }
 
 function dedupe(list: Indicator[]): Indicator[] {

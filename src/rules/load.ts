@@ -3,7 +3,7 @@
  * dialect is recognised from its content, by the dialects found in src/dialects/<name>/dialect.js.
  * A file with an error is reported (file:line:col: message) and skipped; every other file is kept.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuleIR, UnsupportedRule } from '../ir/types.js';
@@ -68,7 +68,11 @@ export async function loadRules(paths: string[], options: DialectOptions = {}): 
       result.errors.push({ file: p, message: `${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}` });
     }
   }
+  const unique = new Set<string>();
   for (const file of files) {
+    const real = realpathSync(file);
+    if (unique.has(real)) continue; // named twice (a file inside a folder also given)
+    unique.add(real);
     result.files++;
     let text: string;
     try {

@@ -553,7 +553,7 @@ export const ECS_FIELDS: readonly EcsField[] = [
   // The integration never sets cloud.account.id (only a collector's cloud metadata would). We set
   // it to the Okta org so that rules keyed on it, such as the new_terms rule 6f1bb4b2
   // (okta.actor.id, cloud.account.id), can fire: a term needs every field present.
-  derived('cloud.account.id', 'the Okta org (oktopus; not set by the integration)', (_ev, ctx) => ctx.org),
+  derived('cloud.account.id', 'the Okta org (oktopus; not set by the integration)', (_ev, ctx) => ctx.org || undefined),
 
   // --- okta.* -------------------------------------------------------------------------------
   copy('okta.uuid', 'uuid'),

@@ -91,8 +91,8 @@ class Converter {
           continue;
         }
         if (!isScalar(keyNode)) this.fail('mapping keys must be plain values', (keyNode as Node | null)?.range?.[0] ?? n.range?.[0]);
-        const key =
-          keyNode.type === 'PLAIN' || keyNode.source === undefined ? String(keyNode.source ?? keyNode.value) : String(keyNode.value);
+        // A plain key is the text as written (`yes:` stays "yes"); a quoted key is its value.
+        const key = keyNode.type === 'PLAIN' && keyNode.source !== undefined ? keyNode.source : String(keyNode.value);
         seen.add(key);
         const value: YNode = pair.value == null ? this.emptyScalar(keyNode.range?.[1]) : this.node(pair.value, depth + 1);
         entries.push({ key, keyPos: this.pos(keyNode.range?.[0]), value });

@@ -1,0 +1,83 @@
+/**
+ * Benchmark input: an NDJSON file of exactly N Okta System Log events from the tenant simulator.
+ *
+ *   node dist/bench/generate.js OUT N [SEED]
+ *
+ * The tenant is sized so one window holds N events (about 11 events per user per calendar day
+ * over a 14-day window, weekends included), with the attack scenario in the middle. Events are
+ * streamed to disk in ~1 MB chunks, honouring the stream's backpressure, so memory stays flat
+ * whatever N is. Should a window run short, the next one (next seed, starting where the last
+ * ended) continues it, so the file always has N lines in `published` order.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generateTenant, type TenantOptions } from '../src/simulate/tenant.js';
+
+/** Calendar days per window and the (conservative) events per user per day used for sizing. */
+const WINDOW_DAYS = 14;
+const EVENTS_PER_USER_DAY = 10.5;
+const CHUNK_CHARS = 1 << 20;
+
+export function benchTenantOptions(events: number, seed = 7): TenantOptions {
+  const users = Math.max(40, Math.ceil(events / (EVENTS_PER_USER_DAY * WINDOW_DAYS)));
+  return { seed, users, days: WINDOW_DAYS, start: '2026-11-02', org: 'bench', attacks: true };
+}
+
+export async function writeBenchFile(path: string, events: number, seed = 7): Promise<void> {
+  if (!Number.isInteger(events) || events < 0) throw new Error(`writeBenchFile: events must be a whole number, got ${events}`);
+  const out = createWriteStream(path, { encoding: 'utf8', highWaterMark: 4 * CHUNK_CHARS });
+  let failure: Error | null = null;
+  out.on('error', (err) => (failure = err));
+  const write = async (chunk: string) => {
+    if (failure) throw failure;
+    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error')]);
+    if (failure) throw failure;
+  };
+
+  let written = 0;
+  let chunk = '';
+  let opts = benchTenantOptions(events, seed);
+  while (written < events) {
+    for (const e of generateTenant(opts)) {
+      chunk += JSON.stringify(e) + '\n';
+      if (chunk.length >= CHUNK_CHARS) {
+        await write(chunk);
+        chunk = '';
+      }
+      if (++written >= events) break;
+    }
+    // Window exhausted before N: continue with a fresh tenant right after it.
+    const next = new Date(Date.parse(`${opts.start}T00:00:00Z`) + opts.days * 86_400_000).toISOString().slice(0, 10);
+    opts = { ...opts, seed: opts.seed + 1, start: next };
+  }
+  if (chunk) await write(chunk);
+  out.end();
+  await Promise.race([once(out, 'finish'), once(out, 'error')]);
+  if (failure) throw failure;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [outArg, nArg, seedArg] = argv;
+  const n = Number(nArg);
+  const seed = seedArg === undefined ? 7 : Number(seedArg);
+  if (!outArg || !Number.isInteger(n) || n < 0 || !Number.isFinite(seed)) {
+    console.error('usage: node dist/bench/generate.js OUT N [SEED]');
+    process.exitCode = 2;
+    return;
+  }
+  const out = resolve(outArg);
+  const t0 = process.hrtime.bigint();
+  await writeBenchFile(out, n, seed);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const o = benchTenantOptions(n, seed);
+  console.log(`${out}: ${n} events (${o.users} users, ${o.days} days from ${o.start}, seed ${seed}) in ${s.toFixed(1)} s, ${Math.round(n / s)} events/s`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}

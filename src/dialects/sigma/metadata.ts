@@ -1,0 +1,110 @@
+/**
+ * Sigma rule metadata: log source applicability, MITRE ATT&CK tags, severity.
+ */
+import type { ThreatRef } from '../../ir/types.js';
+
+/* ------------------------------------------------------------------------------------------ */
+/* Log source                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+const LOGSOURCE_KEYS = ['category', 'product', 'service'] as const;
+
+/**
+ * Why a rule's log source is not Okta, or undefined when it is. Okta's taxonomy entry is
+ * `product: okta, service: okta`; either one naming okta is enough.
+ */
+export function notOktaReason(logsource: Record<string, unknown>): string | undefined {
+  const word = (k: string) => (typeof logsource[k] === 'string' ? (logsource[k] as string).trim().toLowerCase() : undefined);
+  if (word('product') === 'okta' || word('service') === 'okta') return undefined;
+  const given = LOGSOURCE_KEYS.filter((k) => logsource[k] !== undefined && logsource[k] !== null).map(
+    (k) => `${k}=${String(logsource[k])}`,
+  );
+  if (given.length === 0) return 'logsource names no product, service or category, so it is not an Okta source';
+  return `logsource ${given.join(' ')} is not an Okta source`;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* MITRE ATT&CK                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+export const ATTACK_FRAMEWORK = 'MITRE ATT&CK';
+
+/** ATT&CK enterprise tactics by Sigma tag name (v19 names plus the older `defense-evasion`). */
+const TACTICS: Record<string, { id: string; name: string }> = {
+  reconnaissance: { id: 'TA0043', name: 'Reconnaissance' },
+  'resource-development': { id: 'TA0042', name: 'Resource Development' },
+  'initial-access': { id: 'TA0001', name: 'Initial Access' },
+  execution: { id: 'TA0002', name: 'Execution' },
+  persistence: { id: 'TA0003', name: 'Persistence' },
+  'privilege-escalation': { id: 'TA0004', name: 'Privilege Escalation' },
+  'defense-evasion': { id: 'TA0005', name: 'Defense Evasion' },
+  stealth: { id: 'TA0005', name: 'Stealth' },
+  'defense-impairment': { id: 'TA0112', name: 'Defense Impairment' },
+  'credential-access': { id: 'TA0006', name: 'Credential Access' },
+  discovery: { id: 'TA0007', name: 'Discovery' },
+  'lateral-movement': { id: 'TA0008', name: 'Lateral Movement' },
+  collection: { id: 'TA0009', name: 'Collection' },
+  'command-and-control': { id: 'TA0011', name: 'Command and Control' },
+  exfiltration: { id: 'TA0010', name: 'Exfiltration' },
+  impact: { id: 'TA0040', name: 'Impact' },
+};
+
+function isDigits(s: string): boolean {
+  return s.length > 0 && [...s].every((c) => c >= '0' && c <= '9');
+}
+
+/** `t1078` -> T1078, `t1078.004` -> T1078.004, anything else -> undefined. */
+function techniqueId(word: string): string | undefined {
+  if (word[0] !== 't') return undefined;
+  const [main, sub, ...rest] = word.slice(1).split('.');
+  if (rest.length > 0 || !isDigits(main!) || main!.length !== 4) return undefined;
+  if (sub === undefined) return `T${main}`;
+  return isDigits(sub) && sub.length === 3 ? `T${main}.${sub}` : undefined;
+}
+
+/**
+ * ATT&CK references from Sigma tags (`attack.<tactic>`, `attack.tNNNN[.NNN]`; group `gNNNN`
+ * and software `sNNNN` tags are not part of `threat`).
+ *
+ * Sigma tags do not say which technique belongs to which tactic. With exactly one tactic tag
+ * the techniques are listed under it; otherwise each tactic gets its own entry and the
+ * techniques are listed in one entry without a tactic. Technique names are not resolved
+ * (no ATT&CK catalogue is bundled): a technique's name is its id.
+ */
+export function threatFromTags(tags: readonly string[]): ThreatRef[] {
+  const tactics: { id: string; name: string }[] = [];
+  const techniques = new Map<string, { id: string; name: string; subtechniques?: { id: string; name: string }[] }>();
+  for (const tag of tags) {
+    const lower = tag.trim().toLowerCase();
+    if (!lower.startsWith('attack.')) continue;
+    const word = lower.slice('attack.'.length).replace(/_/g, '-');
+    const tactic = TACTICS[word];
+    if (tactic) {
+      if (!tactics.some((t) => t.name === tactic.name)) tactics.push(tactic);
+      continue;
+    }
+    const id = techniqueId(word);
+    if (!id) continue;
+    const parent = id.split('.')[0]!;
+    const entry = techniques.get(parent) ?? { id: parent, name: parent };
+    techniques.set(parent, entry);
+    if (id !== parent) {
+      const subs = (entry.subtechniques ??= []);
+      if (!subs.some((s) => s.id === id)) subs.push({ id, name: id });
+    }
+  }
+  const techniqueList = [...techniques.values()];
+  if (tactics.length === 1) return [{ framework: ATTACK_FRAMEWORK, tactic: tactics[0]!, techniques: techniqueList }];
+  const out: ThreatRef[] = tactics.map((tactic) => ({ framework: ATTACK_FRAMEWORK, tactic, techniques: [] }));
+  if (techniqueList.length > 0) out.push({ framework: ATTACK_FRAMEWORK, techniques: techniqueList });
+  return out;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+export const STATUSES = new Set(['stable', 'test', 'experimental', 'deprecated', 'unsupported']);
+
+/** Rules with these statuses are loaded but disabled. */
+export const DISABLED_STATUSES = new Set(['deprecated', 'unsupported']);
