@@ -10,10 +10,9 @@
  * ended) continues it, so the file always has N lines in `published` order.
  */
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { generateTenant, type TenantOptions } from '../src/simulate/tenant.js';
+import { generateTenantLines, type TenantOptions } from '../src/simulate/tenant.js';
 
 /** Calendar days per window and the (conservative) events per user per day used for sizing. */
 const WINDOW_DAYS = 14;
@@ -30,9 +29,21 @@ export async function writeBenchFile(path: string, events: number, seed = 7): Pr
   const out = createWriteStream(path, { encoding: 'utf8', highWaterMark: 4 * CHUNK_CHARS });
   let failure: Error | null = null;
   out.on('error', (err) => (failure = err));
+  /** Resolves on the next 'drain' or 'finish', or as soon as the stream has failed. */
+  const settle = (event: 'drain' | 'finish') =>
+    new Promise<void>((resolveWait) => {
+      const done = () => {
+        out.off(event, done);
+        out.off('error', done);
+        resolveWait();
+      };
+      if (failure) return resolveWait();
+      out.on(event, done);
+      out.on('error', done);
+    });
   const write = async (chunk: string) => {
     if (failure) throw failure;
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error')]);
+    if (!out.write(chunk)) await settle('drain');
     if (failure) throw failure;
   };
 
@@ -40,21 +51,24 @@ export async function writeBenchFile(path: string, events: number, seed = 7): Pr
   let chunk = '';
   let opts = benchTenantOptions(events, seed);
   while (written < events) {
-    for (const e of generateTenant(opts)) {
-      chunk += JSON.stringify(e) + '\n';
+    const before = written;
+    for (const line of generateTenantLines(opts)) {
+      chunk += line + '\n';
       if (chunk.length >= CHUNK_CHARS) {
         await write(chunk);
         chunk = '';
       }
       if (++written >= events) break;
     }
+    if (written === before) throw new Error('writeBenchFile: the tenant window produced no events');
     // Window exhausted before N: continue with a fresh tenant right after it.
     const next = new Date(Date.parse(`${opts.start}T00:00:00Z`) + opts.days * 86_400_000).toISOString().slice(0, 10);
     opts = { ...opts, seed: opts.seed + 1, start: next };
   }
   if (chunk) await write(chunk);
+  const finished = settle('finish');
   out.end();
-  await Promise.race([once(out, 'finish'), once(out, 'error')]);
+  await finished;
   if (failure) throw failure;
 }
 

@@ -541,16 +541,22 @@ const B_GEO = 1, B_DEVICE = 2, B_IP = 4, B_STATE = 8, B_COUNTRY = 16, B_VELOCITY
 
 // ───────────────────────────────────────────────────────────────────────────── model
 
-interface Actor { id: string; alternateId: string; displayName: string }
+interface Actor {
+  id: string; alternateId: string; displayName: string;
+  /** Line-mode caches: the actor's JSON, and fixed per-actor fragments (targets). */
+  jActor?: string; fx?: Map<unknown, Raw>;
+}
 
 interface Device { kind: 'Computer' | 'Mobile' | 'Unknown'; os: string; browser: string; ua: string; dtHash: string | null }
 
 interface Net {
   ip: string; v6: boolean; city: string; state: string; country: string; postal: string; lat: number; lon: number;
   asNumber: number; asOrg: string; isp: string; domain: string; isProxy: boolean; zone: string;
+  /** Line-mode cache: securityContext and request JSON. */
+  j?: { sec: string; req: string };
 }
 
-interface App extends AppDef { id: string; policyId: string; ruleId: string }
+interface App extends AppDef { id: string; policyId: string; ruleId: string; fx?: Map<unknown, Raw> }
 
 interface Seen {
   ips: Set<string>; cities: Set<string>; states: Set<string>; countries: Set<string>; devices: Set<string>;
@@ -603,6 +609,8 @@ interface SpecX {
 interface Sess {
   a: Actor; u: User | null; net: Net; dev: Device; sid: string;
   behaviors: string; logOnly: string; risk: string;
+  /** Line-mode caches: client JSON per client id, authenticationContext JSON per AuthKind, debugData tail. */
+  jClient?: Map<string | null, string>; jAuth?: (string | undefined)[]; jTail?: string;
 }
 
 const enum Kind {
@@ -1012,7 +1020,7 @@ class Planner {
     if (workday && u.office && u.officeDays & (1 << dow) && r.chance(0.85)) return { net: r.pick(u.officeNets), tz: u.tz, travelling: false };
     if (r.chance(0.012)) {
       // The home router got a new lease from the ISP.
-      const h = u.homeNet;
+      const { j: _cached, ...h } = u.homeNet;
       u.homeNet = { ...h, ip: ipFrom(r, r.pick(u.homeIsp.prefixes), false) };
     }
     return { net: u.homeNet, tz: u.tz, travelling: false };
@@ -1304,7 +1312,7 @@ function planAttack(T: Tenant): AttackPlan {
   // The victim's phone answers the pushes from home.
   const phone: Device = victim.mobile ?? { kind: 'Mobile', os: 'iOS', browser: 'SAFARI', ua: '', dtHash: hexStr(r, 64) };
   const verifyApp: Device = { kind: 'Mobile', os: phone.os, browser: 'UNKNOWN', ua: `OktaVerify/9.${40 + r.int(15)}.0 DeviceSDK/1.${r.int(9)}.0 ${phone.os === 'iOS' ? 'iOS/18.6 iPhone15,2' : 'Android/14 Pixel 8'}`, dtHash: phone.dtHash };
-  const phoneSess: Sess = { ...att, net: victim.homeNet, dev: verifyApp };
+  const phoneSess: Sess = { a: victim, u: victim, net: victim.homeNet, dev: verifyApp, sid: att.sid, behaviors: att.behaviors, logOnly: att.logOnly, risk: att.risk };
   const takeover: Spec[] = [];
   takeover.push(add(t, Kind.PolicyLogin, att, { app: T.dashboard, ok: false }));
   t += r.range(6, 14) * 1000;
@@ -1442,13 +1450,14 @@ function ssoUri(app: App): string {
 }
 
 type Out = LogEvent | string;
+const MFA_KEY = { push: 'mfa-push', totp: 'mfa-totp', fastpass: 'mfa-fastpass' } as const;
 
 /** authenticationContext provider triple: [authenticationProvider, credentialProvider, credentialType]. */
-type AuthKind = readonly [string | null, string | null, string | null];
-const AUTH_NONE: AuthKind = [null, null, null];
-const AUTH_PASSWORD: AuthKind = ['OKTA_AUTHENTICATION_PROVIDER', 'OKTA_CREDENTIAL_PROVIDER', 'PASSWORD'];
-const AUTH_FACTOR: AuthKind = ['FACTOR_PROVIDER', 'OKTA_CREDENTIAL_PROVIDER', null];
-const AUTH_TOTP: AuthKind = ['FACTOR_PROVIDER', 'GOOGLE', 'OTP'];
+interface AuthKind { i: number; provider: string | null; credProvider: string | null; credType: string | null }
+const AUTH_NONE: AuthKind = { i: 0, provider: null, credProvider: null, credType: null };
+const AUTH_PASSWORD: AuthKind = { i: 1, provider: 'OKTA_AUTHENTICATION_PROVIDER', credProvider: 'OKTA_CREDENTIAL_PROVIDER', credType: 'PASSWORD' };
+const AUTH_FACTOR: AuthKind = { i: 2, provider: 'FACTOR_PROVIDER', credProvider: 'OKTA_CREDENTIAL_PROVIDER', credType: null };
+const AUTH_TOTP: AuthKind = { i: 3, provider: 'FACTOR_PROVIDER', credProvider: 'GOOGLE', credType: 'OTP' };
 
 /** Already-serialised JSON (line mode only). */
 class Raw {
@@ -1471,7 +1480,7 @@ function clientObject(s: Sess, clientId: string | null): JsonObject {
 }
 function authObject(s: Sess, a: AuthKind): JsonObject {
   return {
-    authenticationProvider: a[0], credentialProvider: a[1], credentialType: a[2], issuer: null,
+    authenticationProvider: a.provider, credentialProvider: a.credProvider, credentialType: a.credType, issuer: null,
     interface: null, authenticationStep: 0, externalSessionId: s.sid, rootSessionId: s.sid === 'unknown' ? null : s.sid,
   };
 }
@@ -1486,49 +1495,28 @@ function appendAuthTail(s: Sess, d: JsonObject): JsonObject {
 }
 
 // JSON fragments for line mode, cached on the (never mutated) actor, session and network objects.
-const actorJsonCache = new WeakMap<Actor, string>();
 function actorJson(a: Actor): string {
-  let j = actorJsonCache.get(a);
-  if (j === undefined) actorJsonCache.set(a, (j = JSON.stringify(actorObject(a))));
-  return j;
-}
-const sessJsonCache = new WeakMap<Sess, Map<unknown, string>>();
-function sessCache(s: Sess): Map<unknown, string> {
-  let m = sessJsonCache.get(s);
-  if (m === undefined) sessJsonCache.set(s, (m = new Map()));
-  return m;
+  return a.jActor ?? (a.jActor = JSON.stringify(actorObject(a)));
 }
 function clientJson(s: Sess, clientId: string | null): string {
-  const m = sessCache(s);
+  const m = s.jClient ?? (s.jClient = new Map());
   let j = m.get(clientId);
   if (j === undefined) m.set(clientId, (j = JSON.stringify(clientObject(s, clientId))));
   return j;
 }
 function authJson(s: Sess, a: AuthKind): string {
-  const m = sessCache(s);
-  let j = m.get(a);
-  if (j === undefined) m.set(a, (j = JSON.stringify(authObject(s, a))));
-  return j;
+  const c = s.jAuth ?? (s.jAuth = []);
+  return c[a.i] ?? (c[a.i] = JSON.stringify(authObject(s, a)));
 }
-const TAIL_KEY = {};
 /** appendAuthTail's keys as a JSON member list (no braces). */
 function authTailJson(s: Sess): string {
-  const m = sessCache(s);
-  let j = m.get(TAIL_KEY);
-  if (j === undefined) m.set(TAIL_KEY, (j = JSON.stringify(appendAuthTail(s, {})).slice(1, -1)));
-  return j;
+  return s.jTail ?? (s.jTail = JSON.stringify(appendAuthTail(s, {})).slice(1, -1));
 }
-const netJsonCache = new WeakMap<Net, { sec: string; req: string }>();
 function netJson(n: Net): { sec: string; req: string } {
-  let j = netJsonCache.get(n);
-  if (j === undefined) {
-    j = {
-      sec: JSON.stringify({ asNumber: n.asNumber, asOrg: n.asOrg, isp: n.isp, domain: n.domain, isProxy: n.isProxy }),
-      req: JSON.stringify({ ipChain: [{ ip: n.ip, geographicalContext: geo(n), version: n.v6 ? 'V6' : 'V4', source: null }] }),
-    };
-    netJsonCache.set(n, j);
-  }
-  return j;
+  return n.j ?? (n.j = {
+    sec: JSON.stringify({ asNumber: n.asNumber, asOrg: n.asOrg, isp: n.isp, domain: n.domain, isProxy: n.isProxy }),
+    req: JSON.stringify({ ipChain: [{ ip: n.ip, geographicalContext: geo(n), version: n.v6 ? 'V6' : 'V4', source: null }] }),
+  });
 }
 
 class Emitter {
@@ -1541,7 +1529,6 @@ class Emitter {
   private readonly adminUrl: string;
   /** Line mode: build the NDJSON string directly instead of the object. */
   private readonly lines: boolean;
-  private readonly fixedCache = new WeakMap<object, Map<string, Raw>>();
 
   constructor(T: Tenant, rng: Rng, base: number, lines: boolean) {
     this.T = T;
@@ -1556,10 +1543,9 @@ class Emitter {
   }
 
   /** A value that is always the same for (owner, key): in line mode serialised once. */
-  private fixed(owner: object, key: string, make: () => Json): Json | Raw {
+  private fixed(owner: { fx?: Map<unknown, Raw> }, key: unknown, make: () => Json): Json | Raw {
     if (!this.lines) return make();
-    let m = this.fixedCache.get(owner);
-    if (m === undefined) this.fixedCache.set(owner, (m = new Map()));
+    const m = owner.fx ?? (owner.fx = new Map());
     let r = m.get(key);
     if (r === undefined) m.set(key, (r = new Raw(JSON.stringify(make()))));
     return r;
@@ -1670,7 +1656,7 @@ class Emitter {
         const dd = head(uri);
         dd.factor = f === 'totp' ? 'GOOGLE_OTP' : f === 'fastpass' ? 'SIGNED_NONCE' : 'OKTA_VERIFY_PUSH';
         dd.factorIntent = 'AUTHENTICATION';
-        const target = this.fixed(u!, 'mfa-' + f, () => [
+        const target = this.fixed(u!, MFA_KEY[f], () => [
           f === 'totp'
             ? authenticatorTarget(u!.factors.totp, 'Google Authenticator', 'Enter a code', '[]')
             : f === 'fastpass'
@@ -1704,7 +1690,7 @@ class Emitter {
         dd.threatSuspected = 'false';
         const a = ss.a;
         return this.ev(uuid, t, 'user.authentication.sso', 'INFO', 'app.auth.sso', 'User single sign on to app', ss, null, 'SUCCESS', null,
-          this.fixed(a, 'sso:' + app.label, () => [
+          this.fixed(a, app, () => [
             appTarget(app),
             { id: u?.appUserIds.get(app.label) ?? app.id, type: 'AppUser', alternateId: a.alternateId, displayName: a.displayName, detailEntry: null },
           ]),

@@ -1,26 +1,23 @@
 /**
  * NDJSON: one alert document per line, to stdout or a file (Kibana-compatible documents).
  *
- * A file output is exactly-once across crashes: when the file already exists, the alert ids it
- * holds are read first (and a last line cut short by a crash is removed), so alerts redelivered
- * after a restart are not written twice.
+ * A file output is exactly-once across crashes: lines are written synchronously (the engine marks
+ * an alert delivered only after its line is in the file), and when the file already exists the
+ * alert ids it holds are read first (a last line cut short by a crash is removed), so alerts
+ * redelivered after a restart are not written twice.
  */
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, truncateSync, type WriteStream } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import type { StoredAlert } from '../store/types.js';
 import type { AlertSink } from './types.js';
 
 export class NdjsonSink implements AlertSink {
-  private out: NodeJS.WritableStream;
-  private file?: WriteStream;
+  private fd?: number;
   private written = new Set<string>();
 
   constructor(path?: string) {
     if (path && path !== '-') {
       if (existsSync(path)) this.recover(path);
-      this.file = createWriteStream(path, { flags: 'a' });
-      this.out = this.file;
-    } else {
-      this.out = process.stdout;
+      this.fd = openSync(path, 'a');
     }
   }
 
@@ -38,13 +35,16 @@ export class NdjsonSink implements AlertSink {
   write(alert: StoredAlert): void {
     if (this.written.has(alert.uuid)) return;
     this.written.add(alert.uuid);
-    this.out.write(JSON.stringify(alert.doc) + '\n');
+    const line = JSON.stringify(alert.doc) + '\n';
+    if (this.fd !== undefined) writeSync(this.fd, line);
+    else process.stdout.write(line);
   }
 
   async close(): Promise<void> {
-    if (this.file) {
-      const f = this.file;
-      await new Promise<void>((resolve, reject) => f.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (this.fd !== undefined) {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = undefined;
     }
   }
 }
