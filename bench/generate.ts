@@ -3,8 +3,8 @@
  *
  *   node dist/bench/generate.js OUT N [SEED]
  *
- * The tenant is sized so one window holds N events (about 11 events per user per calendar day
- * over a 14-day window, weekends included), with the attack scenario in the middle. Events are
+ * The tenant is sized so one window holds N events (up to 5,000 users over at least 14 days),
+ * with the attack scenario in the middle of the window. Events are
  * streamed to disk in ~1 MB chunks, honouring the stream's backpressure, so memory stays flat
  * whatever N is. Should a window run short, the next one (next seed, starting where the last
  * ended) continues it, so the file always has N lines in `published` order.
@@ -14,14 +14,21 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateTenantLines, type TenantOptions } from '../src/simulate/tenant.js';
 
-/** Calendar days per window and the (conservative) events per user per day used for sizing. */
-const WINDOW_DAYS = 14;
+/**
+ * Sizing: about 11.5 events per user per calendar day (weekends included); 10.5 is used so a
+ * window always holds N. The org grows to MAX_USERS over a 14-day window, beyond that the window
+ * gets longer instead, so memory (which follows the user count) stays bounded for any N.
+ */
 const EVENTS_PER_USER_DAY = 10.5;
+const MIN_DAYS = 14;
+const MIN_USERS = 40;
+const MAX_USERS = 5000;
 const CHUNK_CHARS = 1 << 20;
 
 export function benchTenantOptions(events: number, seed = 7): TenantOptions {
-  const users = Math.max(40, Math.ceil(events / (EVENTS_PER_USER_DAY * WINDOW_DAYS)));
-  return { seed, users, days: WINDOW_DAYS, start: '2026-11-02', org: 'bench', attacks: true };
+  const users = Math.min(MAX_USERS, Math.max(MIN_USERS, Math.ceil(events / (EVENTS_PER_USER_DAY * MIN_DAYS))));
+  const days = Math.max(MIN_DAYS, Math.ceil(events / (EVENTS_PER_USER_DAY * users)));
+  return { seed, users, days, start: '2026-11-02', org: 'bench', attacks: true };
 }
 
 export async function writeBenchFile(path: string, events: number, seed = 7): Promise<void> {
@@ -48,15 +55,19 @@ export async function writeBenchFile(path: string, events: number, seed = 7): Pr
   };
 
   let written = 0;
-  let chunk = '';
+  let lines: string[] = [];
+  let chars = 0;
   let opts = benchTenantOptions(events, seed);
   while (written < events) {
     const before = written;
     for (const line of generateTenantLines(opts)) {
-      chunk += line + '\n';
-      if (chunk.length >= CHUNK_CHARS) {
-        await write(chunk);
-        chunk = '';
+      lines.push(line);
+      chars += line.length;
+      if (chars >= CHUNK_CHARS) {
+        lines.push('');
+        await write(lines.join('\n'));
+        lines = [];
+        chars = 0;
       }
       if (++written >= events) break;
     }
@@ -65,7 +76,10 @@ export async function writeBenchFile(path: string, events: number, seed = 7): Pr
     const next = new Date(Date.parse(`${opts.start}T00:00:00Z`) + opts.days * 86_400_000).toISOString().slice(0, 10);
     opts = { ...opts, seed: opts.seed + 1, start: next };
   }
-  if (chunk) await write(chunk);
+  if (lines.length) {
+    lines.push('');
+    await write(lines.join('\n'));
+  }
   const finished = settle('finish');
   out.end();
   await finished;

@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     const engine = new Engine(loaded.rules, { schema: { org: 'conformance.okta.com' }, store: new MemoryStore() });
     const reasons = new Map<string, number>();
     for (const u of [...loaded.unsupported, ...engine.unsupported]) {
-      const key = `${u.status === 'not-applicable' ? 'not applicable' : 'unsupported'}: ${u.reason.replace(/\(body [^)]*\)/, '(python body)')}`;
+      const key = `${u.status === 'not-applicable' ? 'not applicable' : 'unsupported'}: ${u.reason.replace(/\(body [^)]*\)/, "(python body)").replace(/\(needs the Elastic ML job [^)]*\)/, "(needs an Elastic ML job)")}`;
       reasons.set(key, (reasons.get(key) ?? 0) + 1);
     }
     const row: Row = {

@@ -39,14 +39,15 @@ export class TableSink implements AlertSink {
   write(alert: StoredAlert): void {
     const d = alert.doc as Record<string, Json>;
     if (this.rows === 0) {
-      this.out.write(`${fit('TIME', 24)} ${fit('SEVERITY', 13)} ${fit('RULE', 52)} ${fit('USER', 22)} ${fit('SOURCE IP', 16)} EVENT\n`);
+      this.out.write(`${fit('TIME', 24)} ${fit('SEVERITY', 13)} ${fit('DIALECT', 8)} ${fit('RULE', 58)} ${fit('USER', 22)} ${fit('SOURCE IP', 16)} EVENT\n`);
     }
     this.rows++;
     const sev = cell(getPath(d, 'oktopus.severity'));
     const line = [
       fit(new Date(alert.time).toISOString(), 24),
       this.paint(sev, fit(sev, 13)),
-      fit(`${cell(d['kibana.alert.rule.name'])} (${cell(getPath(d, 'oktopus.dialect'))})`, 52),
+      fit(cell(getPath(d, 'oktopus.dialect')), 8),
+      fit(cell(d['kibana.alert.rule.name']), 58),
       fit(cell(getPath(d, 'user.name')), 22),
       fit(cell(getPath(d, 'source.ip')), 16),
       cell(getPath(d, 'event.action')),
