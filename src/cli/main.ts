@@ -248,7 +248,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--fail-on-alert', 'exit 1 when new alerts were raised')
     .option('--time-field <path>', 'event field to use as event time instead of published')
     .option('--reorder-window <seconds>', 'how long (event time) to hold events for reordering (default 300)')
-    .option('--batch-size <records>', 'records per checkpointed transaction (default 5000)')
+    .option('--batch-size <records>', 'records per checkpointed transaction (default 20000)')
     .addOption(new Option('--placeholder <name=values>', 'Sigma |expand placeholder values, comma-separated (repeatable)').argParser(collect))
     .addOption(configOpt())
     .option('--quiet', 'no notes on stderr')

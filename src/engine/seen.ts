@@ -15,7 +15,8 @@ export class SeenIds {
   private ids = new Map<string, number>();
   private order: { id: string; time: number }[] = [];
   private head = 0;
-  private fresh: [string, number][] = [];
+  private fresh: string[] = [];
+  private freshNewest = -Infinity;
   private maxTime = -Infinity;
   duplicates = 0;
 
@@ -29,7 +30,8 @@ export class SeenIds {
     }
     this.ids.set(id, time);
     this.order.push({ id, time });
-    this.fresh.push([id, time]);
+    this.fresh.push(id);
+    if (time > this.freshNewest) this.freshNewest = time;
     if (time > this.maxTime) {
       this.maxTime = time;
       this.evict();
@@ -50,17 +52,24 @@ export class SeenIds {
     }
   }
 
-  /** Write ids added since the last call (inside the batch transaction). */
+  /**
+   * Write ids added since the last call (inside the batch transaction): one row per batch, the
+   * ids and the batch's newest event time (after a restart every id of the row is remembered as
+   * of that time, which can only keep it a little longer).
+   */
   persist(store: StateStore, batch: number): void {
     if (this.fresh.length === 0) return;
-    const newest = this.fresh.reduce((m, [, t]) => Math.max(m, t), -Infinity);
-    store.set(NS, String(batch).padStart(12, '0'), this.fresh as unknown as Json, newest + this.horizonMs);
+    const row = { newest: this.freshNewest, ids: this.fresh };
+    store.set(NS, String(batch).padStart(12, '0'), row as unknown as Json, this.freshNewest + this.horizonMs);
     this.fresh = [];
+    this.freshNewest = -Infinity;
   }
 
   load(store: StateStore): void {
     for (const [, v] of store.entries(NS)) {
-      for (const [id, time] of v as [string, number][]) {
+      const row = v as { newest: number; ids: string[] };
+      for (const id of row.ids) {
+        const time = row.newest;
         if (!this.ids.has(id)) {
           this.ids.set(id, time);
           this.order.push({ id, time });

@@ -41,5 +41,15 @@ export interface CanonicalEvent {
 }
 
 export function makeEvent(init: Omit<CanonicalEvent, 'cache'>): CanonicalEvent {
-  return { ...init, cache: new Map() };
+  return {
+    kind: init.kind,
+    id: init.id,
+    time: init.time,
+    eventType: init.eventType,
+    doc: init.doc,
+    origin: init.origin,
+    depth: init.depth,
+    shape: init.shape,
+    cache: new Map(),
+  };
 }

@@ -30,7 +30,7 @@ export interface ScanOptions {
   /** Dotted path overriding `published` as the event time. */
   timeField?: string;
   reorderWindowMs?: number;
-  /** Records per transaction (default 5,000). */
+  /** Records per transaction (default 20,000). */
   batchSize?: number;
   /** Receives one line per bad record (`file:line: reason`). */
   onBadRecord?: (line: string) => void;
@@ -68,7 +68,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const started = Date.now();
   const { store } = opts;
   const engine = new Engine(opts.rules, { ...opts.engine, schema: opts.schema, store, reorderWindowMs: opts.reorderWindowMs ?? opts.engine?.reorderWindowMs });
-  const batchSize = opts.batchSize ?? 5000;
+  const batchSize = opts.batchSize ?? 20000;
   const resumable = !opts.inputs.includes('-');
   const cpName = checkpointName(opts.inputs);
   let badRecords = 0;
@@ -94,22 +94,27 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     else opts.onNote?.(`resuming from ${opts.inputs[saved.file] ?? 'end'} record ${saved.next + 1} (checkpoint of an earlier scan)`);
   }
 
-  let batch: CanonicalEvent[] = [];
   let position = { file: cp.file, next: cp.next };
   let batchNo = cp.batch;
+  let inBatch = 0;
+  let open = false;
 
-  const flush = (final: boolean): void => {
-    const events = batch;
-    batch = [];
-    store.transaction(() => {
-      for (const ev of events) engine.push(ev);
-      if (final) engine.drain();
-      const snapshot = engine.commit(++batchNo);
-      if (resumable) {
-        const next: Checkpoint = { file: position.file, next: position.next, batch: batchNo, done: final, engine: snapshot };
-        store.setCheckpoint(cpName, next as unknown as Json);
-      }
-    });
+  // Events go to the engine as they are read (no batch of parsed events is held, so the
+  // garbage collector never has to promote them); the batch is the transaction around them.
+  const begin = (): void => {
+    store.begin();
+    open = true;
+    inBatch = 0;
+  };
+  const commit = (final: boolean): void => {
+    if (final) engine.drain();
+    const snapshot = engine.commit(++batchNo);
+    if (resumable) {
+      const next: Checkpoint = { file: position.file, next: position.next, batch: batchNo, done: final, engine: snapshot };
+      store.setCheckpoint(cpName, next as unknown as Json);
+    }
+    store.commit();
+    open = false;
     deliver(engine.takeAlerts());
     deliverUpdates();
     opts.progress?.tick(engine.stats.events, engine.stats.alerts, 'scanning');
@@ -118,6 +123,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   let fatal: string | undefined;
   try {
     if (!cp.done) {
+      begin();
       for (let fi = cp.file; fi < opts.inputs.length; fi++) {
         const path = opts.inputs[fi]!;
         const skip = fi === cp.file ? cp.next : 0;
@@ -142,19 +148,25 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
             opts.onBadRecord?.(line);
             continue;
           }
-          for (const ev of events) batch.push(ev);
+          for (const ev of events) engine.push(ev);
           position = { file: fi, next: rec.index + 1 };
-          if (batch.length >= batchSize) flush(false);
+          if (++inBatch >= batchSize) {
+            commit(false);
+            begin();
+          }
         }
         position = { file: fi + 1, next: 0 };
       }
-      flush(true);
+      commit(true);
     }
   } catch (e) {
-    if (!(e instanceof StrictInputError)) throw e;
+    if (!(e instanceof StrictInputError)) {
+      if (open) store.rollback();
+      throw e;
+    }
     fatal = e.message;
     // Everything accepted before the bad record is kept (and checkpointed).
-    flush(false);
+    if (open) commit(false);
   }
   opts.progress?.done();
 

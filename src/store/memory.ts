@@ -91,6 +91,16 @@ export class MemoryStore implements StateStore {
       this.inTx = false;
     }
   }
+  begin(): void {
+    this.inTx = true;
+  }
+  commit(): void {
+    this.inTx = false;
+  }
+  /** Memory keeps no undo log: a rollback only ends the bracket (memory state dies with the process). */
+  rollback(): void {
+    this.inTx = false;
+  }
   sizeBytes(): number {
     return 0;
   }

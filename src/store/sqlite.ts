@@ -127,6 +127,15 @@ export class SqliteStore implements StateStore {
     if (this.db.inTransaction) return fn();
     return this.db.transaction(fn)();
   }
+  begin(): void {
+    this.db.exec('BEGIN');
+  }
+  commit(): void {
+    this.db.exec('COMMIT');
+  }
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
   sizeBytes(): number {
     if (this.path === ':memory:') return 0;
     let total = 0;

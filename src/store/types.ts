@@ -45,6 +45,13 @@ export interface StateStore {
 
   /** Run `fn` atomically: all writes inside commit together or not at all. */
   transaction<T>(fn: () => T): T;
+  /**
+   * The same as an explicit bracket, for a batch whose records arrive asynchronously: `begin`,
+   * any number of writes, then `commit` (or `rollback`). Nothing else may use the store between.
+   */
+  begin(): void;
+  commit(): void;
+  rollback(): void;
   /** Bytes on disk (0 for memory). */
   sizeBytes(): number;
   close(): void;
