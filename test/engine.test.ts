@@ -71,21 +71,32 @@ test('duplicate uuids are dropped', () => {
   assert.equal(e.stats.events, 1);
 });
 
-test('the reorder window releases events in event-time order; later-than-window events are processed and counted late', () => {
-  const seen: string[] = [];
-  const r = rule('all', { type: 'const', value: true });
-  const e = new Engine([r], { schema, store: new MemoryStore(), reorderWindowMs: 60_000 });
+test('the reorder window: stateful rules see events in event-time order; late events are processed and counted', () => {
+  // A dedup stage (one window per uuid) makes the rule stateful without hiding any match.
+  const ordered = rule('ordered', { type: 'const', value: true }, {}, [
+    { type: 'dedup', key: [{ name: 'uuid', schema: 'okta' }], periodMs: 1, threshold: 1 },
+  ]);
+  const e = new Engine([ordered], { schema, store: new MemoryStore(), reorderWindowMs: 60_000 });
   const push = (uuid: string, t: string) => e.push(oktaEvent({ uuid, published: t }));
+  const ids = () => e.takeAlerts().map((al) => String((al.doc['oktopus'] as Record<string, string[]>)['event_uuids']![0]));
   push('b', '2026-11-02T10:00:30.000Z');
   push('a', '2026-11-02T10:00:10.000Z');
+  assert.deepEqual(ids(), [], 'held in the window');
   push('c', '2026-11-02T10:02:00.000Z'); // releases a and b (older than 10:01:00)
-  for (const al of e.takeAlerts()) seen.push(String((al.doc['oktopus'] as Record<string, string[]>)['event_uuids']![0]));
-  assert.deepEqual(seen, ['a', 'b']);
+  assert.deepEqual(ids(), ['a', 'b']);
   push('late', '2026-11-02T09:00:00.000Z');
   assert.equal(e.stats.late, 1);
   e.drain();
-  const rest = e.takeAlerts().map((al) => String((al.doc['oktopus'] as Record<string, string[]>)['event_uuids']![0]));
-  assert.deepEqual(rest, ['late', 'c']);
+  assert.deepEqual(ids(), ['late', 'c']);
+});
+
+test('stateless rules run as events arrive (their alerts do not depend on order); nothing is held for them', () => {
+  const stateless = rule('now', { type: 'const', value: true });
+  const e = new Engine([stateless], { schema, store: new MemoryStore(), reorderWindowMs: 60_000 });
+  e.push(oktaEvent({ uuid: 'y', published: '2026-11-02T10:00:30.000Z' }));
+  e.push(oktaEvent({ uuid: 'x', published: '2026-11-02T10:00:10.000Z' }));
+  assert.equal(e.takeAlerts().length, 2);
+  assert.equal(e.buffered, 0);
 });
 
 test('the rule index: an event only meets rules whose event types it has', () => {

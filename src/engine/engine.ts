@@ -31,6 +31,13 @@ export interface EngineOptions {
   maxDepth?: number;
 }
 
+interface Candidates {
+  /** Stateless rules: run when the event arrives. */
+  now: CompiledRule[];
+  /** Stateful rules: run in event-time order, after the reorder window. */
+  ordered: CompiledRule[];
+}
+
 export interface EngineStats {
   events: number;
   duplicates: number;
@@ -56,8 +63,7 @@ export class Engine {
 
   private readonly byType = new Map<string, CompiledRule[]>();
   private readonly anyType: CompiledRule[] = [];
-  private readonly candidates = new Map<string, CompiledRule[]>();
-  private readonly alertRules: CompiledRule[] = [];
+  private readonly candidates = new Map<string, Candidates>();
   private readonly reorder: ReorderBuffer;
   private readonly seen: SeenIds;
   private readonly maxDepth: number;
@@ -65,13 +71,16 @@ export class Engine {
   private readonly schema: SchemaContext;
   private fresh: StoredAlert[] = [];
   private updated = new Map<string, JsonObject>();
-  private released: CanonicalEvent[] = [];
+  private alertCandidates: Candidates = { now: [], ordered: [] };
+  private maxTime = -Infinity;
+  private readonly reorderWindowMs: number;
 
   constructor(rules: RuleIR[], opts: EngineOptions) {
     this.store = opts.store;
     this.schema = opts.schema;
     this.maxDepth = opts.maxDepth ?? 5;
-    this.reorder = new ReorderBuffer(opts.reorderWindowMs ?? 5 * 60_000, opts.maxBuffered ?? 100_000);
+    this.reorderWindowMs = opts.reorderWindowMs ?? 5 * 60_000;
+    this.reorder = new ReorderBuffer(this.reorderWindowMs, opts.maxBuffered ?? 100_000);
     this.seen = new SeenIds(opts.dedupHorizonMs ?? 60 * 60_000);
     const hooks = {
       alertIdFor: (rule: RuleIR, m: Match) => alertId(rule, m),
@@ -82,7 +91,7 @@ export class Engine {
       try {
         const c = compileRule(ir, this.schema, this.store, hooks);
         this.compiled.push(c);
-        if (ir.input === 'alerts') this.alertRules.push(c);
+        if (ir.input === 'alerts') (c.stages.length > 0 ? this.alertCandidates.ordered : this.alertCandidates.now).push(c);
         else if (c.eventTypes) {
           for (const t of c.eventTypes) {
             const list = this.byType.get(t) ?? [];
@@ -105,48 +114,67 @@ export class Engine {
     this.seen.load(this.store);
   }
 
-  /** Rules an Okta event of this type meets, in load order (cached per event type). */
-  private rulesFor(eventType: string): CompiledRule[] {
-    let list = this.candidates.get(eventType);
-    if (!list) {
+  /**
+   * Rules an Okta event of this type meets, in load order (cached per event type), split in two:
+   * stateless rules (a filter and nothing else) give the same alerts in any event order and run
+   * as soon as the event arrives; stateful rules (dedup, thresholds, sequences…) see events in
+   * event-time order, after the reorder window. Only events some stateful rule may match are
+   * held in the window.
+   */
+  private rulesFor(eventType: string): Candidates {
+    let c = this.candidates.get(eventType);
+    if (!c) {
       const set = new Set([...(this.byType.get(eventType) ?? []), ...this.anyType]);
-      list = this.compiled.filter((c) => set.has(c));
-      this.candidates.set(eventType, list);
+      const list = this.compiled.filter((r) => set.has(r));
+      c = { now: list.filter((r) => r.stages.length === 0), ordered: list.filter((r) => r.stages.length > 0) };
+      this.candidates.set(eventType, c);
     }
-    return list;
+    return c;
   }
 
-  /** Offer an event; it is processed once the reorder window has passed it. */
+  /** Offer an event: stateless rules run now, stateful ones once the reorder window passed it. */
   push(ev: CanonicalEvent): void {
     if (this.seen.check(ev.id, ev.time)) {
       this.stats.duplicates = this.seen.duplicates;
       return;
     }
-    this.released.length = 0;
-    this.reorder.push(ev, this.released);
-    this.stats.late = this.reorder.late;
-    for (const r of this.released) this.process(r);
+    if (ev.kind === 'okta') this.stats.events++;
+    if (ev.time > this.maxTime) this.maxTime = ev.time;
+    this.offer(ev);
   }
 
   /** Process everything still held (end of input). */
   drain(): void {
-    this.released.length = 0;
-    this.reorder.drain(this.released);
-    for (const r of this.released) this.process(r);
+    const out: CanonicalEvent[] = [];
+    this.reorder.drain(out);
+    for (const r of out) this.processOrdered(r);
   }
 
-  /** Event time up to which everything has been processed. */
+  /** Event time before which nothing more will be processed in order (state may expire). */
   get watermark(): number {
-    return this.reorder.released;
+    return this.maxTime - this.reorderWindowMs;
   }
 
-  private process(ev: CanonicalEvent): void {
-    if (ev.kind === 'okta') this.stats.events++;
-    const rules = ev.kind === 'okta' ? this.rulesFor(ev.eventType) : this.alertRules;
+  private offer(ev: CanonicalEvent): void {
+    const c = ev.kind === 'okta' ? this.rulesFor(ev.eventType) : this.alertCandidates;
+    if (c.now.length > 0) this.run(ev, c.now);
+    if (c.ordered.length > 0) {
+      const out: CanonicalEvent[] = [];
+      this.reorder.push(ev, out);
+      this.stats.late = this.reorder.late;
+      for (const r of out) this.processOrdered(r);
+    }
+  }
+
+  private processOrdered(ev: CanonicalEvent): void {
+    const c = ev.kind === 'okta' ? this.rulesFor(ev.eventType) : this.alertCandidates;
+    this.run(ev, c.ordered);
+  }
+
+  private run(ev: CanonicalEvent, rules: CompiledRule[]): void {
     const sourceRule = ev.kind === 'alert' ? ev.doc['kibana.alert.rule.rule_id'] : undefined;
     for (const rule of rules) {
       if (ev.kind === 'alert' && sourceRule === rule.ir.id) continue; // no rule reads its own alerts
-      if (ev.kind === 'okta' ? rule.ir.input !== 'okta' : rule.ir.input !== 'alerts') continue;
       if (!rule.head(ev)) continue;
       let matches: Match[] = [{ events: [ev], time: ev.time, fields: {} }];
       for (const stage of rule.stages) {
@@ -175,9 +203,7 @@ export class Engine {
       this.stats.depthLimited++;
       return;
     }
-    this.process(
-      makeEvent({ kind: 'alert', id: uuid, time: m.time, eventType: '', doc, origin: 'alert', depth, shape: 'alert' }),
-    );
+    this.offer(makeEvent({ kind: 'alert', id: uuid, time: m.time, eventType: '', doc, origin: 'alert', depth, shape: 'alert' }));
   }
 
   private attach(uuid: string, update: JsonObject): void {

@@ -13,7 +13,9 @@ const NS = 'engine:seen';
 
 export class SeenIds {
   private ids = new Map<string, number>();
-  private order: { id: string; time: number }[] = [];
+  /** Arrival order (parallel arrays: no object per event), evicted from `head`. */
+  private orderIds: string[] = [];
+  private orderTimes: number[] = [];
   private head = 0;
   private fresh: string[] = [];
   private freshNewest = -Infinity;
@@ -29,7 +31,8 @@ export class SeenIds {
       return true;
     }
     this.ids.set(id, time);
-    this.order.push({ id, time });
+    this.orderIds.push(id);
+    this.orderTimes.push(time);
     this.fresh.push(id);
     if (time > this.freshNewest) this.freshNewest = time;
     if (time > this.maxTime) {
@@ -41,13 +44,16 @@ export class SeenIds {
 
   private evict(): void {
     const limit = this.maxTime - this.horizonMs;
-    while (this.head < this.order.length && this.order[this.head]!.time < limit) {
-      const { id, time } = this.order[this.head]!;
-      if (this.ids.get(id) === time) this.ids.delete(id);
+    const ids = this.orderIds;
+    const times = this.orderTimes;
+    while (this.head < ids.length && times[this.head]! < limit) {
+      const id = ids[this.head]!;
+      if (this.ids.get(id) === times[this.head]) this.ids.delete(id);
       this.head++;
     }
-    if (this.head > 4096 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
+    if (this.head > 4096 && this.head * 2 > ids.length) {
+      this.orderIds = ids.slice(this.head);
+      this.orderTimes = times.slice(this.head);
       this.head = 0;
     }
   }
@@ -72,12 +78,12 @@ export class SeenIds {
         const time = row.newest;
         if (!this.ids.has(id)) {
           this.ids.set(id, time);
-          this.order.push({ id, time });
+          this.orderIds.push(id);
+          this.orderTimes.push(time);
           if (time > this.maxTime) this.maxTime = time;
         }
       }
     }
-    this.order.sort((a, b) => a.time - b.time);
     this.evict();
   }
 
