@@ -217,3 +217,18 @@ test('dedup state survives a restart mid-window (SQLite store)', () => {
   assert.equal(e.stats.duplicates, 1, 'ids seen before the restart are still recognised');
   store.close();
 });
+
+test('alerts of two rules on one event do not share what they write (the ECS view is cached on the event)', () => {
+  const r1 = rule('one', eq('eventType', 'user.session.start'));
+  const r2 = rule('two', eq('eventType', 'user.session.start'));
+  const e = engine([r1, r2]);
+  e.push(oktaEvent({ uuid: 'shared', oktopus: { enrichment: { user: { profile_distance_km: 5 } } } }));
+  e.drain();
+  const [a, b] = e.takeAlerts();
+  const oa = a!.doc['oktopus'] as Record<string, unknown>;
+  const ob = b!.doc['oktopus'] as Record<string, unknown>;
+  assert.equal(oa['rule_file'], 'one.yml');
+  assert.equal(ob['rule_file'], 'two.yml');
+  assert.deepEqual(oa['enrichment'], { user: { profile_distance_km: 5 } }, 'enrichment copied into the alert');
+  assert.equal((a!.doc['event'] as Record<string, unknown>)['kind'], 'signal');
+});

@@ -44,7 +44,11 @@ function isKibanaKey(k: string): boolean {
 
 /** The source document an alert copies: ECS view of an Okta event, or the input alert's body. */
 function sourceDocument(ev: CanonicalEvent, schema: SchemaContext): JsonObject {
-  if (ev.kind === 'okta') return structuredClone(toEcsDocument(ev, schema));
+  if (ev.kind === 'okta') {
+    // The ECS view is cached on the event and shared by every alert of that event: copy the top
+    // level; deeper levels are only written through setField, which copies what it changes.
+    return { ...toEcsDocument(ev, schema) };
+  }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(ev.doc)) {
     if (isKibanaKey(k) || k === 'oktopus') continue;
@@ -114,11 +118,12 @@ export function setField(doc: JsonObject, path: string, value: Json): void {
     doc[path] = value;
     return;
   }
+  // Copy-on-write along the path: nested objects may be shared with the event's cached ECS view.
   const segs = path.split('.');
   let node = doc;
   for (const s of segs.slice(0, -1)) {
     const next = node[s];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[s] = {};
+    node[s] = next === null || typeof next !== 'object' || Array.isArray(next) ? {} : { ...next };
     node = node[s] as JsonObject;
   }
   node[segs[segs.length - 1]!] = value;

@@ -105,6 +105,41 @@ function orEventTests(tests: EventTest[]): EventTest {
   };
 }
 
+/**
+ * Rough evaluation cost of a predicate, used to test cheap conjuncts (and disjuncts) first.
+ * Predicates are pure, so the order of `and`/`or` arguments never changes a result, only how
+ * soon it is known: `isProxy eq true and requestUri contains admin` stops at the boolean.
+ */
+export function predicateCost(p: Predicate): number {
+  switch (p.type) {
+    case 'const':
+      return 0;
+    case 'exists':
+    case 'null':
+      return 1;
+    case 'compare': {
+      const base = { eq: 1, lt: 2, lte: 2, gt: 2, gte: 2, startswith: 3, endswith: 3, contains: 4, wildcard: 5, cidr: 6, regex: 12 }[p.op];
+      return base + Math.min(p.values.length, 8) * 0.1;
+    }
+    case 'fieldref':
+      return 6;
+    case 'keyword':
+      return 50;
+    case 'not':
+      return predicateCost(p.arg) + 0.1;
+    case 'and':
+    case 'or':
+      return p.args.reduce((sum, a) => sum + predicateCost(a), 0.5);
+  }
+}
+
+function byCost(args: Predicate[]): Predicate[] {
+  return args
+    .map((a, i) => ({ a, i, c: predicateCost(a) }))
+    .sort((x, y) => x.c - y.c || x.i - y.i)
+    .map((x) => x.a);
+}
+
 class Compiler {
   private readonly accessors = new Map<string, Accessor>();
 
@@ -127,9 +162,9 @@ class Compiler {
         return () => v;
       }
       case 'and':
-        return andTests(p.args.map((a) => this.compile(a)));
+        return andTests(byCost(p.args).map((a) => this.compile(a)));
       case 'or':
-        return orEventTests(p.args.map((a) => this.compile(a)));
+        return orEventTests(byCost(p.args).map((a) => this.compile(a)));
       case 'not': {
         const inner = this.compile(p.arg);
         return (ev) => !inner(ev);
