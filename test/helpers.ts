@@ -76,3 +76,18 @@ export function rule(id: string, predicate: Predicate, over: Partial<RuleIR> = {
 }
 
 export const at = (iso: string) => ({ published: iso });
+
+/** A canonical event wrapping exactly `doc` (no defaults added). */
+export function eventOf(doc: JsonObject): CanonicalEvent {
+  const published = typeof doc['published'] === 'string' ? Date.parse(doc['published']) : 0;
+  return makeEvent({
+    kind: 'okta',
+    id: String(doc['uuid'] ?? 'test-uuid'),
+    time: published,
+    eventType: String(doc['eventType'] ?? '').toLowerCase(),
+    doc,
+    origin: 'test',
+    depth: 0,
+    shape: 'okta',
+  });
+}

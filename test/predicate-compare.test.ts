@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { eventOf as event } from './helpers.js';
 import assert from 'node:assert/strict';
 import { compilePredicate } from '../src/engine/predicate/index.js';
 import type { CanonicalEvent, JsonObject } from '../src/event/types.js';
@@ -6,19 +7,6 @@ import type { CompareOp, CompareOptions, Predicate, Scalar } from '../src/ir/typ
 
 const ctx = { org: 'test' };
 
-function event(doc: JsonObject): CanonicalEvent {
-  return {
-    kind: 'okta',
-    id: 'e1',
-    time: 0,
-    eventType: String(doc['eventType'] ?? '').toLowerCase(),
-    doc,
-    origin: 'test',
-    depth: 0,
-    shape: 'okta',
-    cache: new Map(),
-  };
-}
 
 function cmp(field: string, op: CompareOp, values: Scalar[], options?: CompareOptions): Predicate {
   return options

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { eventOf as event } from './helpers.js';
 import assert from 'node:assert/strict';
 import { compilePredicate, simplifyPredicate } from '../src/engine/predicate/index.js';
 import type { CanonicalEvent, JsonObject } from '../src/event/types.js';
@@ -7,19 +8,6 @@ import type { FieldRef, Predicate } from '../src/ir/types.js';
 const ctx = { org: 'test' };
 const f = (name: string): FieldRef => ({ name, schema: 'okta' });
 
-function event(doc: JsonObject): CanonicalEvent {
-  return {
-    kind: 'okta',
-    id: 'e1',
-    time: 0,
-    eventType: String(doc['eventType'] ?? '').toLowerCase(),
-    doc,
-    origin: 'test',
-    depth: 0,
-    shape: 'okta',
-    cache: new Map(),
-  };
-}
 
 function matches(p: Predicate, doc: JsonObject): boolean {
   return compilePredicate(p, ctx)(event(doc));

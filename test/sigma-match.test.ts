@@ -1,25 +1,11 @@
 import { test } from 'node:test';
+import { eventOf as oktaEvent } from './helpers.js';
 import assert from 'node:assert/strict';
 import { parseSigmaText } from '../src/dialects/sigma/index.js';
 import { compilePredicate } from '../src/engine/predicate/index.js';
 import type { CanonicalEvent, JsonObject, LogEvent } from '../src/event/types.js';
 import type { Predicate } from '../src/ir/types.js';
 
-/** A CanonicalEvent from an Okta LogEvent. */
-function oktaEvent(doc: LogEvent | JsonObject): CanonicalEvent {
-  const published = typeof doc['published'] === 'string' ? Date.parse(doc['published']) : 0;
-  return {
-    kind: 'okta',
-    id: String(doc['uuid'] ?? 'test-uuid'),
-    time: published,
-    eventType: String(doc['eventType'] ?? '').toLowerCase(),
-    doc,
-    origin: 'test',
-    depth: 0,
-    shape: 'okta',
-    cache: new Map(),
-  };
-}
 
 function compile(detection: string): (doc: JsonObject) => boolean {
   const text = `title: Match test
