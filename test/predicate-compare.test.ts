@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { eventOf as event } from './helpers.js';
 import assert from 'node:assert/strict';
 import { compilePredicate } from '../src/engine/predicate/index.js';
-import type { CanonicalEvent, JsonObject } from '../src/event/types.js';
+import type { JsonObject } from '../src/event/types.js';
 import type { CompareOp, CompareOptions, Predicate, Scalar } from '../src/ir/types.js';
 
 const ctx = { org: 'test' };

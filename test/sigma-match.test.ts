@@ -3,7 +3,7 @@ import { eventOf as oktaEvent } from './helpers.js';
 import assert from 'node:assert/strict';
 import { parseSigmaText } from '../src/dialects/sigma/index.js';
 import { compilePredicate } from '../src/engine/predicate/index.js';
-import type { CanonicalEvent, JsonObject, LogEvent } from '../src/event/types.js';
+import type { JsonObject, LogEvent } from '../src/event/types.js';
 import type { Predicate } from '../src/ir/types.js';
 
 
