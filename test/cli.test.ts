@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,4 +170,102 @@ test('kill -9 in the middle of a scan and a rerun with the same state give exact
   const got = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)['kibana.alert.uuid']).sort();
   assert.equal(new Set(got).size, got.length, 'no alert twice');
   assert.deepEqual(got, expected, 'none lost');
+});
+
+test('checkpoints are per file: an unchanged file is skipped, a grown one read on, a changed one read again', () => {
+  const dir = tmp();
+  const state = join(dir, 's.sqlite');
+  const file = join(dir, 'daily.ndjson');
+  const scan = () => run(['scan', file, '--rules', SIGMA_SEED, '--state', state, '--format', 'ndjson']);
+  writeFileSync(file, ndjson([proxy('c1'), benign('c2')]));
+  const first = scan();
+  assert.equal(first.stdout.trim().split('\n').length, 1);
+  const again = scan();
+  assert.equal(again.stdout, '');
+  assert.match(again.stderr, /already processed/);
+  // The export grows: only the new record is read.
+  writeFileSync(file, ndjson([proxy('c1'), benign('c2'), proxy('c3', '2026-11-02T09:05:00.000Z')]));
+  const grown = scan();
+  assert.match(grown.stderr, /continuing after record 2/);
+  assert.deepEqual(grown.stdout.trim().split('\n').map((l) => JSON.parse(l)['oktopus']['event_uuids'][0]), ['c3']);
+  // Another day's export copied over the same name: read again from the start.
+  writeFileSync(file, ndjson([proxy('d1', '2026-11-03T09:00:00.000Z'), proxy('c1')]));
+  const changed = scan();
+  assert.match(changed.stderr, /changed since the last scan/);
+  assert.deepEqual(changed.stdout.trim().split('\n').map((l) => JSON.parse(l)['oktopus']['event_uuids'][0]), ['d1']);
+});
+
+test('a folder input takes its log files (sorted, recursively) and leaves other files alone', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'logs', 'day2'), { recursive: true });
+  writeFileSync(join(dir, 'logs', 'a.ndjson'), ndjson([proxy('f1')]));
+  writeFileSync(join(dir, 'logs', 'day2', 'b.json.gz'), gzipSync(JSON.stringify([proxy('f2', '2026-11-02T10:00:00.000Z')])));
+  writeFileSync(join(dir, 'logs', 'README.md'), '# not a log\n');
+  symlinkSync(join(dir, 'nowhere.ndjson'), join(dir, 'logs', 'dangling.ndjson'));
+  const r = run(['scan', join(dir, 'logs'), '--rules', SIGMA_SEED, '--memory', '--format', 'ndjson']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, 2);
+  assert.match(r.stderr, /dangling\.ndjson: dangling link; skipped/);
+  assert.doesNotMatch(r.stderr, /README/);
+});
+
+test('exports that overlap by more than an hour: the repeated events are recognised as duplicates', () => {
+  const dir = tmp();
+  const day = (d: number, h: number) => `2026-11-0${d}T${String(h).padStart(2, '0')}:00:00.000Z`;
+  const a = [proxy('o1', day(2, 8)), benign('o2', day(2, 12)), proxy('o3', day(2, 18))];
+  const b = [proxy('o3', day(2, 18)), benign('o4', day(3, 8)), proxy('o5', day(3, 9))];
+  writeFileSync(join(dir, 'a.ndjson'), ndjson(a));
+  writeFileSync(join(dir, 'b.ndjson'), ndjson(b));
+  const r = run(['scan', join(dir, 'a.ndjson'), join(dir, 'b.ndjson'), '--rules', SIGMA_SEED, '--memory']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /5 events .* 3 new alerts, 1 duplicate events dropped/);
+});
+
+test('--output, --alerts-db and --org: NDJSON file, SQLite alerts table, tenant in cloud.account.id', async () => {
+  const dir = tmp();
+  const file = join(dir, 'log.ndjson');
+  writeFileSync(file, ndjson([proxy('q1'), benign('q2')]));
+  const out = join(dir, 'alerts.ndjson');
+  const db = join(dir, 'alerts.sqlite');
+  const r = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--output', out, '--alerts-db', db, '--org', 'https://acme.okta.com/']);
+  assert.equal(r.code, 0, r.stderr);
+  const alert = JSON.parse(readFileSync(out, 'utf8').trim());
+  assert.equal(alert.cloud.account.id, 'acme.okta.com');
+  const { default: Database } = await import('better-sqlite3');
+  const rows = new Database(db).prepare('SELECT rule_id, user_name, source_ip, event_action, severity FROM alerts').all();
+  assert.deepEqual(rows, [{ rule_id: 'bde30855-5c53-4c18-ae90-1ff79ebc9578', user_name: 'homer.simpson', source_ip: '203.0.113.7', event_action: 'user.session.start', severity: 'high' }]);
+});
+
+test('--time-field: events are timed by that field; a field no record has is an error (exit 2)', () => {
+  const dir = tmp();
+  const file = join(dir, 'log.ndjson');
+  writeFileSync(file, ndjson([{ ...proxy('t1'), ingested: '2026-11-05T00:00:00.000Z' }]));
+  const ok = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--format', 'ndjson', '--time-field', 'ingested']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout)['@timestamp'], '2026-11-05T00:00:00.000Z');
+  const typo = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--time-field', 'ingestd']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /missing ingestd/);
+  assert.match(typo.stderr, /none of the 1 records could be used/);
+});
+
+test('a pathologically nested record is a bad record, not the end of the scan', () => {
+  const dir = tmp();
+  const file = join(dir, 'deep.ndjson');
+  const deep = JSON.stringify(logEvent({ uuid: 'deep', debugContext: { debugData: { x: 'NEST' } } })).replace('"NEST"', '['.repeat(5000) + ']'.repeat(5000));
+  writeFileSync(file, deep + '\n' + JSON.stringify(proxy('after')) + '\n');
+  const r = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--format', 'ndjson']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /deep\.ndjson:1: /);
+  assert.equal(r.stdout.trim().split('\n').length, 1, 'the record after it is scanned');
+});
+
+test('a reader that closes the output early ends the scan quietly', () => {
+  const dir = tmp();
+  const file = join(dir, 'log.ndjson');
+  const many = Array.from({ length: 3000 }, (_, i) => proxy(`p${i}`, new Date(Date.parse('2026-11-02T00:00:00Z') + i * 1000).toISOString()));
+  writeFileSync(file, ndjson(many));
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" scan "${file}" --rules "${SIGMA_SEED}" --memory --format ndjson | head -c 100 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), '0');
+  assert.doesNotMatch(r.stderr, /EPIPE|Error/);
 });

@@ -4,7 +4,7 @@ import { Engine } from '../src/engine/engine.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { requiredEventTypes } from '../src/engine/event-types.js';
-import type { RuleIR } from '../src/ir/types.js';
+import type { Predicate, RuleIR } from '../src/ir/types.js';
 import { eq, oktaEvent, rule } from './helpers.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -231,4 +231,30 @@ test('alerts of two rules on one event do not share what they write (the ECS vie
   assert.equal(ob['rule_file'], 'two.yml');
   assert.deepEqual(oa['enrichment'], { user: { profile_distance_km: 5 } }, 'enrichment copied into the alert');
   assert.equal((a!.doc['event'] as Record<string, unknown>)['kind'], 'signal');
+});
+
+test('the rule index knows eventType in any case, ECS event.action and okta.event_type, and escaped globs', () => {
+  const ecs = (name: string, ...values: string[]): Predicate => ({ type: 'compare', field: { name, schema: 'ecs' }, op: 'eq', values });
+  assert.deepEqual([...requiredEventTypes(eq('EventType', 'User.Session.Start'))!], ['user.session.start']);
+  assert.deepEqual([...requiredEventTypes(ecs('event.action', 'user.session.start'))!], ['user.session.start']);
+  assert.deepEqual([...requiredEventTypes(ecs('okta.event_type', 'a', 'b'))!], ['a', 'b']);
+  const glob = (v: string): Predicate => ({ type: 'compare', field: { name: 'eventType', schema: 'okta' }, op: 'wildcard', values: [v] });
+  assert.deepEqual([...requiredEventTypes(glob('user.session.start'))!], ['user.session.start']);
+  assert.equal(requiredEventTypes(glob('user.session.*')), undefined);
+  assert.equal(requiredEventTypes(glob('user\\\\*')), undefined, 'an escaped backslash, then a real wildcard');
+  assert.deepEqual([...requiredEventTypes(glob('user\\*'))!], ['user*'], 'an escaped star is a literal');
+  assert.deepEqual([...requiredEventTypes(eq('eventType', 'a\\b'))!], ['a\\b'], 'eq values are literal');
+});
+
+test('dedup: a late match older than the open window moves its start back while no alert was raised', () => {
+  const r = rule('late', eq('eventType', 'user.session.start'), { dialect: 'panther' }, [
+    { type: 'dedup', key: [], periodMs: 60 * 60_000, threshold: 2 },
+  ]);
+  const e = engine([r]);
+  e.push(oktaEvent({ uuid: 'l1', published: '2026-11-02T10:10:30.000Z' }));
+  e.push(oktaEvent({ uuid: 'l2', published: '2026-11-02T10:09:31.000Z' }));
+  const [a] = e.takeAlerts();
+  const d = (a!.doc['oktopus'] as Record<string, Record<string, unknown>>)['dedup']!;
+  assert.equal(d['window_start'], '2026-11-02T10:09:31.000Z');
+  assert.ok(String(a!.doc['@timestamp']) >= String(d['window_start']));
 });

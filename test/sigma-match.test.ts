@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { eventOf as oktaEvent } from './helpers.js';
 import assert from 'node:assert/strict';
 import { parseSigmaText } from '../src/dialects/sigma/index.js';
@@ -6,6 +7,40 @@ import { compilePredicate } from '../src/engine/predicate/index.js';
 import type { JsonObject, LogEvent } from '../src/event/types.js';
 import type { Predicate } from '../src/ir/types.js';
 
+
+/**
+ * Runs `fn(...args)` in a worker thread and rejects when it has not finished within `ms`.
+ * node:test's `timeout` cannot stop synchronous code: a test stuck in a loop hangs the run, and
+ * one that eventually returns passes however long it took. So a test that guards against
+ * super-linear behaviour runs the work here, where it can be terminated. `fn` is sent as source
+ * text: no closures; modules are imported by URL.
+ */
+function timeboxed<T>(ms: number, fn: (...args: never[]) => T | Promise<T>, ...args: unknown[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+Promise.resolve().then(() => (${fn.toString()})(...workerData)).then(
+  (value) => parentPort.postMessage({ value }),
+  (e) => parentPort.postMessage({ error: { name: e?.name, message: String(e?.message ?? e) } }),
+);`,
+      { eval: true, workerData: args },
+    );
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`did not finish within ${ms} ms`));
+    }, ms);
+    worker.once('message', (m: { value?: T; error?: { name: string; message: string } }) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      if (m.error) reject(Object.assign(new Error(m.error.message), m.error));
+      else resolve(m.value as T);
+    });
+    worker.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
 
 function compile(detection: string): (doc: JsonObject) => boolean {
   const text = `title: Match test
@@ -89,10 +124,51 @@ test('selection and not filter with a regex', () => {
   assert.equal(m(sessionStart), false);
 });
 
-test('hostile regex in a rule runs in linear time', () => {
-  const m = compile("    sel:\n        displayMessage|re: '(a+)+$'\n    condition: sel");
-  assert.equal(m({ displayMessage: 'a'.repeat(50_000) + '!' }), false);
-  assert.equal(m({ displayMessage: 'a'.repeat(50_000) }), true);
+test('hostile regex in a rule runs in linear time', { timeout: 10000 }, async () => {
+  const results = await timeboxed(
+    8000,
+    async (sigmaUrl: string, predicateUrl: string, helpersUrl: string) => {
+      const { parseSigmaText: parse } = (await import(sigmaUrl)) as typeof import('../src/dialects/sigma/index.js');
+      const { compilePredicate: compileP } = (await import(predicateUrl)) as typeof import('../src/engine/predicate/index.js');
+      const { eventOf } = (await import(helpersUrl)) as typeof import('./helpers.js');
+      const text = "title: t\nid: h\nlogsource: {product: okta}\ndetection:\n    sel:\n        displayMessage|re: '(a+)+$'\n    condition: sel\n";
+      const stage = parse(text, 'h.yml').rules[0]!.stages[0] as { predicate: import('../src/ir/types.js').Predicate };
+      const m = compileP(stage.predicate, { org: 'test' });
+      return [m(eventOf({ displayMessage: 'a'.repeat(50_000) + '!' })), m(eventOf({ displayMessage: 'a'.repeat(50_000) }))];
+    },
+    new URL('../src/dialects/sigma/index.js', import.meta.url).href,
+    new URL('../src/engine/predicate/index.js', import.meta.url).href,
+    new URL('./helpers.js', import.meta.url).href,
+  );
+  assert.deepEqual(results, [false, true]);
+});
+
+test('plain numbers match the text as written and the number (1.0 matches "1.0" and 1)', () => {
+  const m = compile('    sel:\n        securityContext.asNumber: 1.0\n    condition: sel');
+  const as = (v: JsonObject[string]) => m({ ...sessionStart, securityContext: { asNumber: v } });
+  assert.equal(as('1.0'), true, 'the text as written');
+  assert.equal(as(1), true, 'the JSON number 1.0 (parsed as 1)');
+  assert.equal(as('1'), true, "the number's decimal form");
+  assert.equal(as('1.00'), false);
+  assert.equal(as(1.5), false);
+  assert.equal(as('10'), false);
+
+  const hex = compile('    sel:\n        securityContext.asNumber: 0x17\n    condition: sel');
+  const asHex = (v: JsonObject[string]) => hex({ ...sessionStart, securityContext: { asNumber: v } });
+  assert.deepEqual([asHex(23), asHex('23'), asHex('0x17'), asHex('0X17'), asHex('17')], [true, true, true, true, false]);
+
+  // '|all' needs every value: each number's two spellings stay alternatives of one value.
+  const all = compile('    sel:\n        target.id|all: [1.0, 2.50]\n    condition: sel');
+  const targets = (...ids: string[]) => all({ ...sessionStart, target: ids.map((id) => ({ id })) });
+  assert.equal(targets('1.0', '2.50'), true);
+  assert.equal(targets('1', '2.5'), true);
+  assert.equal(targets('1.0'), false);
+  assert.equal(targets('2.50'), false);
+
+  const list = compile('    sel:\n        securityContext.asNumber: [1.0, 4624]\n    condition: sel');
+  assert.equal(list({ ...sessionStart, securityContext: { asNumber: '1.0' } }), true);
+  assert.equal(list({ ...sessionStart, securityContext: { asNumber: 4624 } }), true);
+  assert.equal(list({ ...sessionStart, securityContext: { asNumber: '4624' } }), true);
 });
 
 test('keyword lists search every value of the event (OR-linked, case-insensitive substring)', () => {

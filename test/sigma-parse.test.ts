@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
 import { RuleError } from '../src/dialects/errors.js';
 import { looksLikeSigma, parseSigmaText } from '../src/dialects/sigma/index.js';
 import { compilePredicate } from '../src/engine/predicate/index.js';
@@ -22,6 +23,42 @@ function predicateOf(rule: RuleIR): Predicate {
   assert.equal(stage.type, 'filter');
   return (stage as { predicate: Predicate }).predicate;
 }
+
+/**
+ * Runs `fn(...args)` in a worker thread and rejects when it has not finished within `ms`.
+ * node:test's `timeout` cannot stop synchronous code: a test stuck in a loop hangs the run, and
+ * one that eventually returns passes however long it took. So a test that guards against
+ * super-linear behaviour runs the work here, where it can be terminated. `fn` is sent as source
+ * text: no closures; modules are imported by URL. Errors come back as { name, message, line, col }.
+ */
+function timeboxed<T>(ms: number, fn: (...args: never[]) => T | Promise<T>, ...args: unknown[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+Promise.resolve().then(() => (${fn.toString()})(...workerData)).then(
+  (value) => parentPort.postMessage({ value }),
+  (e) => parentPort.postMessage({ error: { name: e?.name, message: String(e?.message ?? e), line: e?.line, col: e?.col } }),
+);`,
+      { eval: true, workerData: args },
+    );
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`did not finish within ${ms} ms`));
+    }, ms);
+    worker.once('message', (m: { value?: T; error?: { name: string; message: string } }) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      if (m.error) reject(Object.assign(new Error(m.error.message), m.error));
+      else resolve(m.value as T);
+    });
+    worker.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+const SIGMA_MODULE = new URL('../src/dialects/sigma/index.js', import.meta.url).href;
 
 const PROXY_RULE = `title: Okta User Session Start Via An Anonymising Proxy Service
 id: bde30855-5c53-4c18-ae90-1ff79ebc9578
@@ -110,7 +147,7 @@ test('status deprecated (and unsupported) disables the rule; invalid status is a
   assert.throws(() => only(PROXY_RULE.replace('status: test', 'status: wip')), RuleError);
 });
 
-test('threat: several tactics and sub-techniques', () => {
+test('threat: several tactics get one entry each; techniques stay in the tags only', () => {
   const r = only(
     PROXY_RULE.replace(
       '    - attack.defense-impairment\n    - attack.t1685\n',
@@ -120,11 +157,26 @@ test('threat: several tactics and sub-techniques', () => {
   assert.deepEqual(r.threat, [
     { framework: 'MITRE ATT&CK', tactic: { id: 'TA0004', name: 'Privilege Escalation' }, techniques: [] },
     { framework: 'MITRE ATT&CK', tactic: { id: 'TA0001', name: 'Initial Access' }, techniques: [] },
+  ]);
+  assert.ok(r.threat.every((t) => t.tactic !== undefined), 'every threat entry has a tactic (Kibana requires one)');
+  assert.ok(r.tags.includes('attack.t1078.004') && r.tags.includes('attack.t1078'));
+});
+
+test('threat: one tactic takes the techniques and sub-techniques', () => {
+  const r = only(PROXY_RULE.replace('    - attack.t1685\n', '    - attack.t1078.004\n    - attack.t1078\n'));
+  assert.deepEqual(r.threat, [
     {
       framework: 'MITRE ATT&CK',
+      tactic: { id: 'TA0112', name: 'Defense Impairment' },
       techniques: [{ id: 'T1078', name: 'T1078', subtechniques: [{ id: 'T1078.004', name: 'T1078.004' }] }],
     },
   ]);
+});
+
+test('threat: techniques without a tactic give no threat entry (Kibana requires a tactic); the tags keep them', () => {
+  const r = only(PROXY_RULE.replace('    - attack.defense-impairment\n', ''));
+  assert.deepEqual(r.tags, ['attack.t1685']);
+  assert.deepEqual(r.threat, []);
 });
 
 test('broken YAML is a RuleError with line and column', () => {
@@ -308,9 +360,105 @@ detection:
   assert.equal(match(event({ a: 'true', b: 'yes', c: 'N', d: '2024-01-02', e: '23' })), true);
 });
 
-test('a rule without id gets a stable one from its file and document number', () => {
-  const r = only(PROXY_RULE.replace(/^id: .*\n/m, ''));
-  assert.equal(r.id, 'rules/test.yml#1');
+test('a rule without id gets a stable one from its file name and document number, however the path is spelled', () => {
+  const noId = PROXY_RULE.replace(/^id: .*\n/m, '');
+  for (const file of ['rules/test.yml', './rules/test.yml', '/srv/oktopus/rules/test.yml', 'C:\\rules\\test.yml', 'test.yaml', 'test']) {
+    const { rules } = parseSigmaText(noId, file);
+    assert.equal(rules[0]!.id, 'test#1', file);
+    assert.equal(rules[0]!.file, file, 'the rule still records the path it was read from');
+  }
+  const two = parseSigmaText(`${PROXY_RULE}---\n${noId}`, '/abs/dir/two.rule.yml');
+  assert.deepEqual(
+    two.rules.map((r) => r.id),
+    ['bde30855-5c53-4c18-ae90-1ff79ebc9578', 'two.rule#2'],
+  );
+  const win = parseSigmaText(noId.replace('product: okta', 'product: windows').replace('    service: okta\n', ''), '/x/win.yml');
+  assert.equal(win.unsupported[0]!.id, 'win#1', 'unsupported rules are named the same way');
+  assert.equal(parseSigmaText(noId, 'rules/.yml').rules[0]!.id, '.yml#1', 'a name that is only an extension is kept');
+});
+
+/** Nine levels of nine aliases: 9^9 (387 million) nodes if every alias were expanded. */
+function aliasBomb(): string {
+  const names = 'abcdefghi';
+  let text = 'title: Billion laughs\nlogsource: {product: okta}\nx:\n';
+  text += `  a: &a [${Array(9).fill('"lol"').join(', ')}]\n`;
+  for (let i = 1; i < names.length; i++) text += `  ${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(', ')}]\n`;
+  return text + 'detection:\n    sel:\n        eventType: x\n    condition: sel\n';
+}
+
+test('the timebox fails a computation that never finishes (instead of hanging the run)', { timeout: 10000 }, async () => {
+  await assert.rejects(
+    timeboxed(300, () => {
+      for (;;);
+    }),
+    /did not finish within 300 ms/,
+  );
+  assert.equal(await timeboxed(5000, (a: number, b: number) => a + b, 2, 3), 5);
+});
+
+test('YAML alias bomb: rejected quickly with the position of the alias that exceeds the limit', { timeout: 5000 }, async () => {
+  await assert.rejects(
+    timeboxed(
+      4000,
+      async (url: string, text: string) => {
+        const { parseSigmaText: parse } = (await import(url)) as typeof import('../src/dialects/sigma/index.js');
+        parse(text, 'bomb.yml');
+      },
+      SIGMA_MODULE,
+      aliasBomb(),
+    ),
+    (e: Error & { line?: number; col?: number }) =>
+      e.name === 'RuleError' &&
+      /^bomb\.yml:\d+:\d+: YAML aliases expand to more than 10000 nodes/.test(e.message) &&
+      e.line !== undefined &&
+      e.line >= 5 &&
+      e.line <= 12 &&
+      e.col !== undefined,
+  );
+});
+
+test('many aliases in a large file resolve in linear time', { timeout: 10000 }, async () => {
+  const plain = Array.from({ length: 50_000 }, (_, i) => `    - https://example.com/${i}\n`).join('');
+  const aliases = '            - *t\n'.repeat(5_000);
+  const text = `title: Many aliases\nlogsource: {product: okta}\nreferences:\n${plain}detection:\n    sel:\n        eventType: &t user.session.start\n        target.type:\n${aliases}    condition: sel\n`;
+  const count = await timeboxed(
+    8000,
+    async (url: string, t: string) => {
+      const { parseSigmaText: parse } = (await import(url)) as typeof import('../src/dialects/sigma/index.js');
+      return parse(t, 'many.yml').rules[0]!.references.length;
+    },
+    SIGMA_MODULE,
+    text,
+  );
+  assert.equal(count, 50_000);
+});
+
+test('anchors, aliases and << merge keys resolve; a redefined anchor means its latest definition', () => {
+  const r = only(`title: Anchors
+id: anchors-1
+logsource: {product: okta}
+x: &v first
+detection:
+    base: &base
+        eventType: user.session.start
+    sel:
+        <<: *base
+        outcome.result: &v SUCCESS
+        displayMessage: *v
+    condition: sel
+`);
+  assert.deepEqual(predicateOf(r), {
+    type: 'and',
+    args: [
+      { type: 'compare', field: { name: 'outcome.result', schema: 'okta' }, op: 'eq', values: ['SUCCESS'] },
+      { type: 'compare', field: { name: 'displayMessage', schema: 'okta' }, op: 'eq', values: ['SUCCESS'] },
+      { type: 'compare', field: { name: 'eventType', schema: 'okta' }, op: 'eq', values: ['user.session.start'] },
+    ],
+  });
+  // Three levels of nine aliases (819 nodes) are well within the limit.
+  const small = aliasBomb().replace(/^  [d-i]: .*\n/gm, '');
+  assert.equal(parseSigmaText(small, 'small.yml').rules.length, 1);
+  assert.throws(() => parseSigmaText('a: *nowhere\n', 'u.yml'), RuleError);
 });
 
 test('looksLikeSigma', () => {

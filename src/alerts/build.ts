@@ -9,6 +9,7 @@
  * read it (`kibana.alert.rule.rule_id`, `kibana.alert.severity`, `user.name`, `event.dataset`…).
  */
 import { createHash } from 'node:crypto';
+import { isAbsolute, relative } from 'node:path';
 import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
 import type { RuleIR, Severity } from '../ir/types.js';
 import type { SchemaContext } from '../schema/index.js';
@@ -112,6 +113,12 @@ function reason(rule: RuleIR, doc: JsonObject, severity: string): string {
   return parts.join(' ');
 }
 
+/** A rule file as the user would name it: relative to the working folder when inside it. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
 /** Write `value` at a dotted path: flat key for `kibana.*`, nested objects otherwise. */
 export function setField(doc: JsonObject, path: string, value: Json): void {
   if (path.startsWith('kibana.')) {
@@ -169,7 +176,9 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
     'kibana.alert.rule.rule_id': rule.id,
     'kibana.alert.rule.uuid': ruleUuid(rule),
     'kibana.alert.rule.name': rule.name,
-    'kibana.alert.rule.type': rule.ruleType,
+    // Kibana's rule types; a Sigma/Panther/TypeScript rule's filter is a `query` (its own type is
+    // in oktopus.rule_type).
+    'kibana.alert.rule.type': rule.dialect === 'elastic' ? rule.ruleType : 'query',
     'kibana.alert.rule.severity': severity,
     'kibana.alert.rule.risk_score': rule.riskScore,
     'kibana.alert.rule.tags': rule.tags,
@@ -184,7 +193,8 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
   Object.assign(doc, alert);
 
   setField(doc, 'oktopus.dialect', rule.dialect);
-  setField(doc, 'oktopus.rule_file', rule.file);
+  setField(doc, 'oktopus.rule_type', rule.ruleType);
+  setField(doc, 'oktopus.rule_file', displayPath(rule.file));
   setField(doc, 'oktopus.severity', rule.severity);
   if (rule.severityRaw) setField(doc, 'oktopus.severity_raw', rule.severityRaw);
   setField(doc, 'oktopus.event_uuids', m.events.map((e) => e.id));

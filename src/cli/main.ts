@@ -65,19 +65,45 @@ async function load(paths: string[] | undefined, config: Config, placeholders?: 
   return loaded;
 }
 
-/** Inputs: files, `-` for stdin, folders (their files, sorted, recursively). */
+/** Files a folder given as input contributes: exported logs, compressed or not. */
+const INPUT_ENDINGS = ['.json', '.ndjson', '.jsonl', '.log', '.gz'];
+
+/**
+ * Inputs: files (any name), `-` for stdin, folders (their log files, sorted, recursively).
+ * A folder entry that cannot be read (a dangling link, a loop) is reported and skipped.
+ */
 function expandInputs(inputs: string[]): string[] {
   const out: string[] = [];
-  const walk = (p: string): void => {
-    const st = statSync(p);
-    if (st.isDirectory()) for (const n of readdirSync(p).sort()) walk(join(p, n));
-    else out.push(p);
+  const visited = new Set<string>();
+  const walk = (dir: string): void => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch (e) {
+      err(`warning: ${dir}: ${(e as Error).message}; skipped`);
+      return;
+    }
+    if (visited.has(real)) return; // a link loop
+    visited.add(real);
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.')) continue;
+      const p = join(dir, name);
+      try {
+        const st = statSync(p);
+        if (st.isDirectory()) walk(p);
+        else if (INPUT_ENDINGS.some((e) => name.toLowerCase().endsWith(e))) out.push(p);
+      } catch (e) {
+        err(`warning: ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dangling link' : (e as Error).message}; skipped`);
+      }
+    }
   };
   for (const p of inputs) {
     if (p === '-') out.push(p);
     else if (!existsSync(p)) throw new UsageError(`${p}: no such file or folder`);
-    else walk(p);
+    else if (statSync(p).isDirectory()) walk(p);
+    else out.push(p);
   }
+  if (inputs.length > 0 && out.length === 0) throw new UsageError(`no log files (${INPUT_ENDINGS.join(', ')}) in ${inputs.join(', ')}`);
   return out;
 }
 
@@ -101,6 +127,7 @@ interface ScanFlags {
   failOnAlert?: boolean;
   timeField?: string;
   reorderWindow?: string;
+  duplicateWindow?: string;
   batchSize?: string;
   placeholder?: string[];
   config?: string;
@@ -119,6 +146,12 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
     reorderWindowMs = s * 1000;
   } else if (config.reorderWindowSeconds !== undefined) reorderWindowMs = config.reorderWindowSeconds * 1000;
 
+  let dedupHorizonMs: number | undefined;
+  if (flags.duplicateWindow !== undefined) {
+    const h = Number(flags.duplicateWindow);
+    if (!Number.isFinite(h) || h < 0) throw new UsageError(`--duplicate-window expects hours (a number >= 0), got: ${flags.duplicateWindow}`);
+    dedupHorizonMs = h * 3_600_000;
+  }
   let batchSize: number | undefined;
   if (flags.batchSize !== undefined) {
     batchSize = Number(flags.batchSize);
@@ -132,6 +165,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
     const notOkta = loaded.unsupported.length - unsupported.length;
     err(`loaded ${loaded.rules.length} rules from ${loaded.files} files` + (unsupported.length ? `; ${unsupported.length} cannot run yet` : '') + (notOkta ? `; ${notOkta} are not for Okta` : ''));
     for (const u of unsupported) err(`  not run: ${u.name} (${u.id}): ${u.reason}`);
+    for (const r of loaded.rules.filter((x) => !x.enabled)) err(`  not run: ${r.name} (${r.id}): disabled by the rule itself (${r.file})`);
   }
 
   const store = openStore(flags, config);
@@ -153,6 +187,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
       timeField: flags.timeField ?? config.timeField,
       reorderWindowMs,
       batchSize,
+      engine: dedupHorizonMs === undefined ? undefined : { dedupHorizonMs },
       onBadRecord: (line) => err(`bad record: ${line}`),
       onNote: (line) => (flags.quiet ? undefined : err(line)),
       progress: new Progress(),
@@ -168,6 +203,10 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
   }
   if (result.fatal) {
     err(`error: ${result.fatal} (--strict)`);
+    return 2;
+  }
+  if (result.summary.events === 0 && result.badRecords > 0) {
+    err(`error: none of the ${result.badRecords} records could be used (wrong --time-field, or not Okta System Log data?)`);
     return 2;
   }
   if (loaded.errors.length > 0 || result.engine.unsupported.length > 0) return 2;
@@ -248,6 +287,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--fail-on-alert', 'exit 1 when new alerts were raised')
     .option('--time-field <path>', 'event field to use as event time instead of published')
     .option('--reorder-window <seconds>', 'how long (event time) to hold events for reordering (default 300)')
+    .option('--duplicate-window <hours>', 'events with the same uuid within this many hours are one event (default 24)')
     .option('--batch-size <records>', 'records per checkpointed transaction (default 20000)')
     .addOption(new Option('--placeholder <name=values>', 'Sigma |expand placeholder values, comma-separated (repeatable)').argParser(collect))
     .addOption(configOpt())
@@ -275,6 +315,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that closed our output (`oktopus scan … | head`) ends the run quietly, as Unix
+  // tools do; the state store rolls back the open batch, so nothing is marked done that wasn't.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   let code = 0;
   const program = buildProgram((c) => (code = c));
   try {

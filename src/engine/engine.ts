@@ -7,7 +7,7 @@
  * Event time is the only clock: windows, dedup periods and expiry all follow `published`, so a
  * replay of last month's export gives the alerts a live run would have given.
  */
-import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
+import type { CanonicalEvent, JsonObject } from '../event/types.js';
 import { makeEvent } from '../event/types.js';
 import type { RuleIR, UnsupportedRule } from '../ir/types.js';
 import type { SchemaContext } from '../schema/index.js';
@@ -15,6 +15,7 @@ import type { StateStore, StoredAlert } from '../store/types.js';
 import { alertId, buildAlert, setField } from '../alerts/build.js';
 import { compileRule, type CompiledRule } from './compile.js';
 import { ReorderBuffer } from './reorder.js';
+import { compilePath } from '../schema/path.js';
 import { SeenIds } from './seen.js';
 import type { Match } from './stages/types.js';
 
@@ -25,11 +26,17 @@ export interface EngineOptions {
   reorderWindowMs?: number;
   /** Most events held in the reorder window (default 100,000). */
   maxBuffered?: number;
-  /** How long (event time) a uuid is remembered for duplicate detection (default 1 hour). */
+  /** How long (event time) a uuid is remembered for duplicate detection (default 24 hours). */
   dedupHorizonMs?: number;
   /** Alerts deeper than this are not fed back into higher-order rules (default 5). */
   maxDepth?: number;
 }
+
+const alertRuleId = compilePath('kibana.alert.rule.rule_id');
+const alertDialect = compilePath('oktopus.dialect');
+
+/** Duplicate events are recognised within a day of each other (configurable). */
+export const DEFAULT_DEDUP_HORIZON_MS = 24 * 60 * 60_000;
 
 interface Candidates {
   /** Stateless rules: run when the event arrives. */
@@ -81,7 +88,7 @@ export class Engine {
     this.maxDepth = opts.maxDepth ?? 5;
     this.reorderWindowMs = opts.reorderWindowMs ?? 5 * 60_000;
     this.reorder = new ReorderBuffer(this.reorderWindowMs, opts.maxBuffered ?? 100_000);
-    this.seen = new SeenIds(opts.dedupHorizonMs ?? 60 * 60_000);
+    this.seen = new SeenIds(opts.dedupHorizonMs ?? DEFAULT_DEDUP_HORIZON_MS);
     const hooks = {
       alertIdFor: (rule: RuleIR, m: Match) => alertId(rule, m),
       attach: (uuid: string, update: JsonObject) => this.attach(uuid, update),
@@ -112,6 +119,7 @@ export class Engine {
       }
     }
     this.seen.load(this.store);
+    this.reorder.load(this.store);
   }
 
   /**
@@ -158,12 +166,19 @@ export class Engine {
   private offer(ev: CanonicalEvent): void {
     const c = ev.kind === 'okta' ? this.rulesFor(ev.eventType) : this.alertCandidates;
     if (c.now.length > 0) this.run(ev, c.now);
-    if (c.ordered.length > 0) {
+    // Only an event some stateful rule's head accepts needs to wait for its turn (heads are pure,
+    // so testing them now or at release gives the same answer).
+    if (c.ordered.length > 0 && this.anyHead(ev, c.ordered)) {
       const out: CanonicalEvent[] = [];
       this.reorder.push(ev, out);
       this.stats.late = this.reorder.late;
       for (const r of out) this.processOrdered(r);
     }
+  }
+
+  private anyHead(ev: CanonicalEvent, rules: CompiledRule[]): boolean {
+    for (const r of rules) if (r.head(ev)) return true;
+    return false;
   }
 
   private processOrdered(ev: CanonicalEvent): void {
@@ -172,9 +187,9 @@ export class Engine {
   }
 
   private run(ev: CanonicalEvent, rules: CompiledRule[]): void {
-    const sourceRule = ev.kind === 'alert' ? ev.doc['kibana.alert.rule.rule_id'] : undefined;
+    const source = ev.kind === 'alert' ? `${String(alertDialect(ev.doc))}:${String(alertRuleId(ev.doc))}` : undefined;
     for (const rule of rules) {
-      if (ev.kind === 'alert' && sourceRule === rule.ir.id) continue; // no rule reads its own alerts
+      if (source === `${rule.ir.dialect}:${rule.ir.id}`) continue; // no rule reads its own alerts
       if (!rule.head(ev)) continue;
       let matches: Match[] = [{ events: [ev], time: ev.time, fields: {} }];
       for (const stage of rule.stages) {
@@ -231,34 +246,12 @@ export class Engine {
 
   /**
    * Persist what the engine holds in memory, inside the caller's batch transaction: ids for
-   * duplicate detection, expiry of stage state, and the reorder buffer (returned, to be saved
-   * with the input position in the same checkpoint).
+   * duplicate detection, the reorder window's changes, and expiry of stage state.
    */
-  commit(batch: number): Json {
+  commit(batch: number): void {
     this.seen.persist(this.store, batch);
+    this.reorder.persist(this.store);
     if (Number.isFinite(this.watermark)) this.store.expire(this.watermark);
-    return {
-      released: Number.isFinite(this.reorder.released) ? this.reorder.released : null,
-      buffer: this.reorder.contents().map((ev) => ({
-        kind: ev.kind,
-        id: ev.id,
-        time: ev.time,
-        eventType: ev.eventType,
-        doc: ev.doc,
-        origin: ev.origin,
-        depth: ev.depth,
-        shape: ev.shape,
-      })),
-    };
-  }
-
-  /** Restore the reorder buffer saved by `commit`. */
-  restore(snapshot: Json): void {
-    const s = snapshot as { released: number | null; buffer: Omit<CanonicalEvent, 'cache'>[] };
-    this.reorder.restore(
-      s.buffer.map((e) => makeEvent(e)),
-      s.released ?? -Infinity,
-    );
   }
 
   get buffered(): number {

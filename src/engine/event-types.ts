@@ -13,14 +13,23 @@ function isEventTypeField(f: FieldRef): boolean {
   return false;
 }
 
-const WILDCARD = /(^|[^\\])[*?]/;
+/** Does an IR glob hold an unescaped `*` or `?` (`\\*` is an escaped backslash, then a wildcard)? */
+function hasWildcard(glob: string): boolean {
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '\\') i++;
+    else if (c === '*' || c === '?') return true;
+  }
+  return false;
+}
 
 /** Lower-cased event types the predicate requires, or undefined when unconstrained. */
 export function requiredEventTypes(p: Predicate): Set<string> | undefined {
   switch (p.type) {
     case 'compare': {
       if (!isEventTypeField(p.field) || p.options?.all) return undefined;
-      if (p.op === 'eq' || (p.op === 'wildcard' && !p.values.some((v) => WILDCARD.test(String(v))))) {
+      if (p.op === 'eq') return new Set(p.values.map((v) => String(v).toLowerCase()));
+      if (p.op === 'wildcard' && !p.values.some((v) => hasWildcard(String(v)))) {
         return new Set(p.values.map((v) => unescapeGlob(String(v)).toLowerCase()));
       }
       return undefined;

@@ -1,16 +1,34 @@
 /**
  * Bounded reorder window. Sources deliver events roughly, not exactly, in `published` order
- * (the System Log API and Event Hooks both do); the engine holds events for `windowMs` of event
- * time and releases them in order. An event older than what was already released is "late": it
- * is processed at once (never dropped) and counted.
+ * (the System Log API and Event Hooks both do); the engine holds the events that stateful rules
+ * need for `windowMs` of event time and releases them in order. An event older than what was
+ * already released is "late": it is processed at once (never dropped) and counted.
+ *
+ * Persistence is incremental: `persist` writes the events added to the window since the last
+ * call and deletes those released since, so a checkpoint costs what changed, not the window.
  */
-import type { CanonicalEvent } from '../event/types.js';
+import { makeEvent, type CanonicalEvent, type Json } from '../event/types.js';
+import type { StateStore } from '../store/types.js';
+
+const NS = 'engine:reorder';
+const META = 'engine:reorder-released';
+
+interface Entry {
+  ev: CanonicalEvent;
+  seq: number;
+}
+
+function key(seq: number): string {
+  return String(seq).padStart(15, '0');
+}
 
 export class ReorderBuffer {
-  private heap: { ev: CanonicalEvent; seq: number }[] = [];
+  private heap: Entry[] = [];
   private seq = 0;
   private maxTime = -Infinity;
-  /** Time of the last released event: the engine's watermark. */
+  private added = new Map<number, CanonicalEvent>();
+  private removed = new Set<number>();
+  /** Time of the last released event. */
   released = -Infinity;
   late = 0;
 
@@ -23,7 +41,7 @@ export class ReorderBuffer {
     return this.heap.length;
   }
 
-  /** Add an event; returns the events now due, in time order. */
+  /** Add an event; the events now due are appended to `out`, in time order. */
   push(ev: CanonicalEvent, out: CanonicalEvent[]): void {
     if (ev.time < this.released) {
       this.late++;
@@ -36,7 +54,9 @@ export class ReorderBuffer {
       out.push(ev);
       return;
     }
-    this.insert({ ev, seq: this.seq++ });
+    const entry = { ev, seq: this.seq++ };
+    this.insert(entry);
+    this.added.set(entry.seq, ev);
     const horizon = this.maxTime - this.windowMs;
     while (this.heap.length > 0 && (this.heap[0]!.ev.time <= horizon || this.heap.length > this.maxEvents)) {
       out.push(this.popMin());
@@ -48,17 +68,28 @@ export class ReorderBuffer {
     while (this.heap.length > 0) out.push(this.popMin());
   }
 
-  /** Buffered events in release order (for checkpoints). */
-  contents(): CanonicalEvent[] {
-    return [...this.heap].sort((a, b) => a.ev.time - b.ev.time || a.seq - b.seq).map((x) => x.ev);
+  /** Write what changed since the last call (inside the caller's transaction). */
+  persist(store: StateStore): void {
+    for (const [seq, ev] of this.added) {
+      const row = { kind: ev.kind, id: ev.id, time: ev.time, eventType: ev.eventType, doc: ev.doc, origin: ev.origin, depth: ev.depth, shape: ev.shape };
+      store.set(NS, key(seq), row as unknown as Json);
+    }
+    for (const seq of this.removed) store.delete(NS, key(seq));
+    this.added.clear();
+    this.removed.clear();
+    store.setCheckpoint(META, Number.isFinite(this.released) ? this.released : null);
   }
 
-  restore(events: CanonicalEvent[], released: number): void {
-    this.heap = [];
-    this.released = released;
-    for (const ev of events) {
+  /** Reload the window a previous run persisted. */
+  load(store: StateStore): void {
+    const released = store.getCheckpoint(META);
+    if (typeof released === 'number') this.released = released;
+    for (const [k, v] of store.entries(NS)) {
+      const seq = Number(k);
+      const ev = makeEvent(v as unknown as Omit<CanonicalEvent, 'cache'>);
       if (ev.time > this.maxTime) this.maxTime = ev.time;
-      this.insert({ ev, seq: this.seq++ });
+      this.insert({ ev, seq });
+      if (seq >= this.seq) this.seq = seq + 1;
     }
   }
 
@@ -70,15 +101,16 @@ export class ReorderBuffer {
       h[0] = last;
       this.siftDown(0);
     }
+    if (!this.added.delete(top.seq)) this.removed.add(top.seq);
     if (top.ev.time > this.released) this.released = top.ev.time;
     return top.ev;
   }
 
-  private less(a: { ev: CanonicalEvent; seq: number }, b: { ev: CanonicalEvent; seq: number }): boolean {
+  private less(a: Entry, b: Entry): boolean {
     return a.ev.time < b.ev.time || (a.ev.time === b.ev.time && a.seq < b.seq);
   }
 
-  private insert(x: { ev: CanonicalEvent; seq: number }): void {
+  private insert(x: Entry): void {
     const h = this.heap;
     h.push(x);
     let i = h.length - 1;

@@ -168,11 +168,11 @@ function eventTypesOf(rule: RuleIR): Set<string> | undefined {
 
 export function explain(rule: RuleIR, others: RuleIR[] = []): Explanation {
   const indicators: Indicator[] = [];
-  const negatives: Indicator[] = [];
   const exclusions: Indicator[] = [];
   rule.stages.forEach((s) => {
     for (const p of stagePredicates(s)) {
-      collect(p, false, indicators, negatives);
+      // Indicators are what the rule looks for: comparisons not under a NOT.
+      collect(p, false, indicators, []);
       // Exclusions: top-level NOT conjuncts of the predicate.
       const conjuncts = p.type === 'and' ? p.args : [p];
       for (const c of conjuncts) if (c.type === 'not') collect(c.arg, false, exclusions, []);

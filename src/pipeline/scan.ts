@@ -2,14 +2,20 @@
  * A scan: files -> records -> adapters -> engine -> sinks, with checkpoints.
  *
  * Records are processed in batches. Each batch runs inside one store transaction that also saves
- * the input position and the engine's reorder buffer, so after a `kill -9` a rerun with the same
+ * the input position and the engine's reorder window, so after a `kill -9` a rerun with the same
  * state resumes exactly after the last committed batch: no alert lost, none raised twice. Alerts
  * are stored (by deterministic id) in that transaction and handed to the sinks after it commits;
  * alerts committed but not yet delivered when the process died are delivered first on restart.
+ *
+ * Positions are kept per input file, with a fingerprint (size, modification time, hash of the
+ * first 64 KiB): a file scanned to its end is skipped next time; a file that grew (same head,
+ * larger) is read on from where the last scan stopped; a file whose content changed is read
+ * again from the start (its alerts already raised are not raised again: alert ids are stable).
  */
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CanonicalEvent, Json } from '../event/types.js';
+import type { Json } from '../event/types.js';
 import type { RuleIR } from '../ir/types.js';
 import type { SchemaContext } from '../schema/index.js';
 import type { StateStore, StoredAlert } from '../store/types.js';
@@ -48,20 +54,64 @@ export interface ScanResult {
   fatal?: string;
 }
 
-interface Checkpoint {
-  file: number;
+/** What a scan remembers of one input file. */
+interface FileCheckpoint {
+  size: number;
+  mtimeMs: number;
+  /** SHA-256 of the first `headBytes` bytes (64 KiB, or the whole file when smaller). */
+  head: string;
+  headBytes: number;
+  /** Records consumed (the reader's record index to resume at). */
   next: number;
-  batch: number;
-  done: boolean;
-  engine: Json;
+  /** Read to its end. */
+  complete: boolean;
 }
+
+type Fingerprint = Pick<FileCheckpoint, 'size' | 'mtimeMs' | 'head' | 'headBytes'>;
 
 export class StrictInputError extends Error {}
 
-/** Checkpoints are per set of inputs: scanning other files with the same state starts afresh. */
-export function checkpointName(inputs: string[]): string {
-  const h = createHash('sha256').update(JSON.stringify(inputs.map((p) => (p === '-' ? '-' : resolve(p))))).digest('hex');
-  return `scan:${h.slice(0, 24)}`;
+const HEAD_BYTES = 64 * 1024;
+
+/** Size, time and a hash of the first `headBytes` bytes (default: up to 64 KiB). */
+function fingerprint(path: string, headBytes?: number): Fingerprint {
+  const st = statSync(path);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(headBytes ?? HEAD_BYTES, st.size));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return { size: st.size, mtimeMs: st.mtimeMs, head: createHash('sha256').update(buf.subarray(0, n)).digest('hex'), headBytes: n };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function checkpointName(path: string): string {
+  return `input:${resolve(path)}`;
+}
+
+/**
+ * Where to start reading a file, given what an earlier scan with this state remembers: the same
+ * file (its first bytes, as many as were hashed then, unchanged, and not smaller) is read on from
+ * the saved position, or skipped when it was read to its end and has not grown; any other file
+ * is read from the start.
+ */
+function plan(path: string, saved: FileCheckpoint | undefined): { skip: number; fp: Fingerprint; note?: string } | 'done' {
+  const now = fingerprint(path);
+  if (!saved) return { skip: 0, fp: now };
+  const same = now.size >= saved.size && fingerprint(path, saved.headBytes).head === saved.head;
+  if (same) {
+    if (saved.complete && now.size === saved.size) return 'done';
+    if (saved.next === 0) return { skip: 0, fp: now };
+    const why = saved.complete ? 'the file grew since the last scan' : 'resuming an interrupted scan';
+    return { skip: saved.next, fp: now, note: `${path}: continuing after record ${saved.next} (${why})` };
+  }
+  return { skip: 0, fp: now, note: `${path}: changed since the last scan with this state; reading it again from the start (alerts already raised are not repeated)` };
+}
+
+function internalReason(e: unknown): string {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'nested too deeply';
+  return e instanceof Error ? e.message : String(e);
 }
 
 export async function runScan(opts: ScanOptions): Promise<ScanResult> {
@@ -69,8 +119,6 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const { store } = opts;
   const engine = new Engine(opts.rules, { ...opts.engine, schema: opts.schema, store, reorderWindowMs: opts.reorderWindowMs ?? opts.engine?.reorderWindowMs });
   const batchSize = opts.batchSize ?? 20000;
-  const resumable = !opts.inputs.includes('-');
-  const cpName = checkpointName(opts.inputs);
   let badRecords = 0;
 
   const deliver = (alerts: StoredAlert[]): void => {
@@ -85,17 +133,20 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   // Alerts a killed run committed but never handed to the sinks.
   deliver(store.pendingAlerts());
 
-  let cp: Checkpoint = { file: 0, next: 0, batch: 0, done: false, engine: null };
-  const saved = resumable ? (store.getCheckpoint(cpName) as Checkpoint | undefined) : undefined;
-  if (saved) {
-    cp = saved;
-    engine.restore(saved.engine);
-    if (saved.done) opts.onNote?.('all input was already processed by an earlier scan with this state (use --fresh to start over)');
-    else opts.onNote?.(`resuming from ${opts.inputs[saved.file] ?? 'end'} record ${saved.next + 1} (checkpoint of an earlier scan)`);
+  // Per input: where to start (and the fingerprint to save with its position).
+  const inputs = opts.inputs.map((path) => {
+    if (path === '-') return { path, skip: 0, fp: undefined };
+    const start = plan(path, store.getCheckpoint(checkpointName(path)) as FileCheckpoint | undefined);
+    if (start === 'done') return { path, skip: -1, fp: undefined };
+    if (start.note) opts.onNote?.(start.note);
+    return { path, skip: start.skip, fp: start.fp };
+  });
+  if (inputs.every((p) => p.skip < 0)) {
+    opts.onNote?.('all input was already processed by an earlier scan with this state (use --fresh or another --state to scan it again)');
   }
 
-  let position = { file: cp.file, next: cp.next };
-  let batchNo = cp.batch;
+  let current: { path: string; fp?: Fingerprint; next: number; complete: boolean } | undefined;
+  let batchNo = Number(store.getCheckpoint('engine:batch') ?? 0);
   let inBatch = 0;
   let open = false;
 
@@ -106,13 +157,16 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     open = true;
     inBatch = 0;
   };
+  const saveCurrent = (): void => {
+    if (!current?.fp) return;
+    const cp: FileCheckpoint = { ...current.fp, next: current.next, complete: current.complete };
+    store.setCheckpoint(checkpointName(current.path), cp as unknown as Json);
+  };
   const commit = (final: boolean): void => {
     if (final) engine.drain();
-    const snapshot = engine.commit(++batchNo);
-    if (resumable) {
-      const next: Checkpoint = { file: position.file, next: position.next, batch: batchNo, done: final, engine: snapshot };
-      store.setCheckpoint(cpName, next as unknown as Json);
-    }
+    engine.commit(++batchNo);
+    saveCurrent();
+    store.setCheckpoint('engine:batch', batchNo);
     store.commit();
     open = false;
     deliver(engine.takeAlerts());
@@ -120,45 +174,43 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     opts.progress?.tick(engine.stats.events, engine.stats.alerts, 'scanning');
   };
 
+  const bad = (origin: string, reason: string): void => {
+    badRecords++;
+    const line = `${origin}: ${reason}`;
+    if (opts.strict) throw new StrictInputError(line);
+    opts.onBadRecord?.(line);
+  };
+
   let fatal: string | undefined;
   try {
-    if (!cp.done) {
-      begin();
-      for (let fi = cp.file; fi < opts.inputs.length; fi++) {
-        const path = opts.inputs[fi]!;
-        const skip = fi === cp.file ? cp.next : 0;
-        const reader = readRecords(path, {
-          skip,
-          onError: (e) => {
-            badRecords++;
-            const line = `${e.origin}: ${e.reason}`;
-            if (opts.strict) throw new StrictInputError(line);
-            opts.onBadRecord?.(line);
-          },
-        });
-        for await (const rec of reader) {
-          let events: CanonicalEvent[];
-          try {
-            events = adaptRecord(rec.value, rec.origin, { timeField: opts.timeField });
-          } catch (e) {
-            if (!(e instanceof RecordError)) throw e;
-            badRecords++;
-            const line = `${rec.origin}: ${e.message}`;
-            if (opts.strict) throw new StrictInputError(line);
-            opts.onBadRecord?.(line);
-            continue;
-          }
+    begin();
+    for (const input of inputs) {
+      if (input.skip < 0) continue;
+      current = { path: input.path, fp: input.fp, next: input.skip, complete: false };
+      const reader = readRecords(input.path, { skip: input.skip, onError: (e) => bad(e.origin, e.reason) });
+      for await (const rec of reader) {
+        try {
+          const events = adaptRecord(rec.value, rec.origin, {
+            timeField: opts.timeField,
+            onPartialError: (reason) => bad(rec.origin, reason),
+          });
           for (const ev of events) engine.push(ev);
-          position = { file: fi, next: rec.index + 1 };
-          if (++inBatch >= batchSize) {
-            commit(false);
-            begin();
-          }
+        } catch (e) {
+          if (e instanceof StrictInputError) throw e;
+          // One record must never stop a scan: a record the adapters reject, and any other
+          // failure while handling it (a pathological structure), is reported and skipped.
+          bad(rec.origin, e instanceof RecordError ? e.message : `cannot process this record: ${internalReason(e)}`);
         }
-        position = { file: fi + 1, next: 0 };
+        current.next = rec.index + 1;
+        if (++inBatch >= batchSize) {
+          commit(false);
+          begin();
+        }
       }
-      commit(true);
+      current.complete = true;
+      saveCurrent();
     }
+    commit(true);
   } catch (e) {
     if (!(e instanceof StrictInputError)) {
       if (open) store.rollback();

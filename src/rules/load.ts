@@ -43,13 +43,26 @@ export async function dialects(): Promise<DialectModule[]> {
   return found;
 }
 
-/** Files below `path` (or `path` itself) with an ending some dialect reads. */
-function ruleFiles(path: string, extensions: Set<string>, explicit: boolean, out: string[]): void {
-  const st = statSync(path);
+/**
+ * Files below `path` (or `path` itself) with an ending some dialect reads. An entry that cannot
+ * be read (a dangling link, a link loop) becomes an error of its own; the walk goes on.
+ */
+function ruleFiles(path: string, extensions: Set<string>, explicit: boolean, out: string[], errors: LoadError[], visited: Set<string>): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    errors.push({ file: path, message: `${path}: ${code === 'ENOENT' ? (explicit ? 'no such file or folder' : 'dangling link') : (e as Error).message}` });
+    return;
+  }
   if (st.isDirectory()) {
+    const real = realpathSync(path);
+    if (visited.has(real)) return;
+    visited.add(real);
     for (const name of readdirSync(path).sort()) {
       if (name.startsWith('.') || name === 'node_modules') continue;
-      ruleFiles(join(path, name), extensions, false, out);
+      ruleFiles(join(path, name), extensions, false, out, errors, visited);
     }
   } else if (explicit || extensions.has(extname(path).toLowerCase())) {
     out.push(path);
@@ -61,13 +74,8 @@ export async function loadRules(paths: string[], options: DialectOptions = {}): 
   const extensions = new Set(ds.flatMap((d) => d.extensions));
   const result: LoadedRules = { rules: [], unsupported: [], errors: [], files: 0 };
   const files: string[] = [];
-  for (const p of paths) {
-    try {
-      ruleFiles(p, extensions, true, files);
-    } catch (e) {
-      result.errors.push({ file: p, message: `${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}` });
-    }
-  }
+  const visited = new Set<string>();
+  for (const p of paths) ruleFiles(p, extensions, true, files, result.errors, visited);
   const unique = new Set<string>();
   for (const file of files) {
     const real = realpathSync(file);

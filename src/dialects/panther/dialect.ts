@@ -34,7 +34,8 @@ export function parsePanther(text: string, file: string): ParsedRules {
   if (typeof id !== 'string') throw new RuleError(file, 'a Panther rule needs a RuleID');
   const name = typeof y['DisplayName'] === 'string' ? (y['DisplayName'] as string) : id;
   const base = { id, name, dialect: 'panther' as const, ruleType: type, file };
-  const logTypes = Array.isArray(y['LogTypes']) ? (y['LogTypes'] as unknown[]).map(String) : [];
+  const raw = y['LogTypes'];
+  const logTypes = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? [raw] : [];
   let entry: UnsupportedRule;
   if (!RULE_TYPES.has(type)) {
     entry = { ...base, status: 'not-applicable', reason: `panther/${type} is not a detection rule` };

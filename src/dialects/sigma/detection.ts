@@ -13,8 +13,8 @@
  * Values: strings are case-insensitive whole-value matches with `*`/`?` wildcards (compiled to
  * eq / startswith / endswith / contains when that is what they are, else `wildcard` in the IR's
  * escape syntax); numbers and booleans are `eq` with string coercion (`'true'` matches JSON
- * true, `4624` matches "4624"); `null` and `[]` match an absent or null field; `''` matches
- * the empty string.
+ * true, `4624` matches "4624"; numbers: see numberPredicate); `null` and `[]` match an absent
+ * or null field; `''` matches the empty string.
  *
  * Keywords search every string value of the event. A plain keyword matches when it appears
  * anywhere in a value (full-text search semantics, as in the SIEMs Sigma targets); keywords
@@ -135,6 +135,24 @@ function compare(field: FieldRef, op: Extract<Predicate, { type: 'compare' }>['o
   return options ? { type: 'compare', field, op, values: [value], options } : { type: 'compare', field, op, values: [value] };
 }
 
+/**
+ * A plain (unquoted) number in a rule matches an event value whose string form is
+ *   (a) the number's text as written in the rule (`1.0`, `0x17`, `1_000`; case-insensitively,
+ *       like every Sigma string), or
+ *   (b) the JavaScript decimal form of its value (`1`, `23`, `1000`).
+ * An event number's string form is its JavaScript decimal form, so (b) makes the JSON number
+ * `1.0` (which is 1 once parsed) match, and (a) makes the string "1.0" match, as pySigma does by
+ * keeping the number as written. Consequently the string "1" matches `1.0` too (string coercion
+ * cannot tell "1" from 1). Nothing else does: "1.00" or "01" do not match `1.0`.
+ * When (a) and (b) are the same text (`4624`), this is one `eq` on the number. Otherwise it is an
+ * OR of both, kept as one value so that `|all` needs one of the two spellings per number.
+ */
+function numberPredicate(field: FieldRef, value: number, source: string): Predicate {
+  const byValue = compare(field, 'eq', value);
+  if (source === '' || source.toLowerCase() === String(value).toLowerCase()) return byValue;
+  return { type: 'or', args: [byValue, compare(field, 'eq', source)] };
+}
+
 function checkRegex(pattern: string, flags: string, ctx: DetectionContext, at: YEntry | YNode): void {
   try {
     compileRegex(pattern, flags);
@@ -150,6 +168,7 @@ function fieldValuePredicate(field: FieldRef, v: SigmaValue, ctx: DetectionConte
       return compare(field, op, value, caseOptions(v.cased));
     }
     case 'number':
+      return numberPredicate(field, v.value, v.source);
     case 'bool':
       return compare(field, 'eq', v.value);
     case 'null':
@@ -226,7 +245,9 @@ function implicitContains(v: SigmaValue): SigmaValue {
 function linkValues(preds: Predicate[], linking: 'or' | 'and'): Predicate {
   const merged: Predicate[] = [];
   const byKey = new Map<string, Predicate & { values: unknown[] }>();
-  for (const p of preds) {
+  // OR-linked: a value that is itself an OR (a number's two spellings) joins the others.
+  const flat = linking === 'or' ? preds.flatMap((p) => (p.type === 'or' ? p.args : [p])) : preds;
+  for (const p of flat) {
     if (p.type === 'compare' || p.type === 'keyword') {
       const { values, ...rest } = p;
       const key = JSON.stringify(rest);

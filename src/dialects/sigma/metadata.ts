@@ -66,10 +66,18 @@ function techniqueId(word: string): string | undefined {
  * ATT&CK references from Sigma tags (`attack.<tactic>`, `attack.tNNNN[.NNN]`; group `gNNNN`
  * and software `sNNNN` tags are not part of `threat`).
  *
- * Sigma tags do not say which technique belongs to which tactic. With exactly one tactic tag
- * the techniques are listed under it; otherwise each tactic gets its own entry and the
- * techniques are listed in one entry without a tactic. Technique names are not resolved
- * (no ATT&CK catalogue is bundled): a technique's name is its id.
+ * Every entry has a tactic: the entries end up in `kibana.alert.rule.threat`, and Kibana's
+ * threat schema requires `tactic` (only `technique` is optional). Sigma tags do not say which
+ * technique belongs to which tactic, so:
+ *  - one tactic tag: the techniques are listed under it (the author's tactic for them);
+ *  - several tactic tags: one entry per tactic, without techniques. Attaching every technique
+ *    to every tactic (or pairing them by position, as pySigma's Elastic backend does) would
+ *    state tactic/technique pairs the author never made and ATT&CK may not have; without an
+ *    ATT&CK catalogue here they cannot be checked;
+ *  - no tactic tag: no entry at all.
+ * Techniques left out of `threat` are not lost: they stay in the rule's `tags`
+ * (`attack.t1078`), which are copied to `kibana.alert.rule.tags`.
+ * Technique names are not resolved (no ATT&CK catalogue is bundled): a technique's name is its id.
  */
 export function threatFromTags(tags: readonly string[]): ThreatRef[] {
   const tactics: { id: string; name: string }[] = [];
@@ -93,11 +101,8 @@ export function threatFromTags(tags: readonly string[]): ThreatRef[] {
       if (!subs.some((s) => s.id === id)) subs.push({ id, name: id });
     }
   }
-  const techniqueList = [...techniques.values()];
-  if (tactics.length === 1) return [{ framework: ATTACK_FRAMEWORK, tactic: tactics[0]!, techniques: techniqueList }];
-  const out: ThreatRef[] = tactics.map((tactic) => ({ framework: ATTACK_FRAMEWORK, tactic, techniques: [] }));
-  if (techniqueList.length > 0) out.push({ framework: ATTACK_FRAMEWORK, techniques: techniqueList });
-  return out;
+  if (tactics.length === 1) return [{ framework: ATTACK_FRAMEWORK, tactic: tactics[0]!, techniques: [...techniques.values()] }];
+  return tactics.map((tactic) => ({ framework: ATTACK_FRAMEWORK, tactic, techniques: [] }));
 }
 
 /* ------------------------------------------------------------------------------------------ */

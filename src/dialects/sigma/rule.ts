@@ -20,6 +20,13 @@ export type DocumentResult = { rule: RuleIR } | { unsupported: UnsupportedRule }
 /** `N of` conditions expand to an OR of AND-combinations; refuse absurd sizes. */
 const MAX_COMBINATIONS = 1000;
 
+/** `dir/sub/name.yml` -> `name`; a name that is only an extension (`.yml`) is kept whole. */
+function fileStem(file: string): string {
+  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
 class DocumentReader {
   constructor(
     readonly file: string,
@@ -67,9 +74,18 @@ class DocumentReader {
     return e.value as YMap;
   }
 
-  /** The rule's id: `id`, else `name`, else the file and document number. */
+  /**
+   * The rule's id: `id`, else `name`, else `<file name without extension>#<document number>`
+   * (`rules/okta/login.yml`, 2nd document -> `login#2`).
+   *
+   * The id names the rule's alerts and its state, so it must not depend on how the file was
+   * reached: the directory part of the path (relative or absolute, `/` or `\`) is left out.
+   * This fallback is still fragile (renaming or moving documents in the file changes it, and two
+   * files with the same name in different directories get the same ids): rules should be given
+   * an `id` (a random UUID, as the Sigma specification recommends).
+   */
   ruleId(): string {
-    return this.string('id') ?? this.string('name') ?? `${this.file}#${this.index + 1}`;
+    return this.string('id') ?? this.string('name') ?? `${fileStem(this.file)}#${this.index + 1}`;
   }
 
   ruleName(): string {

@@ -7,8 +7,14 @@
  * the `yaml` package's 1.1 schema make it behave like PyYAML: the single letters `y`/`n` stay
  * strings, and timestamps (`2023-09-07`) stay the text that was written. Duplicate keys are an
  * error (pySigma's loader rejects them). Anchors, aliases and `<<` merge keys are resolved.
+ *
+ * Aliases are expanded into copies, so a few lines can stand for billions of nodes (nine levels
+ * of `&a [*a, *a, …]`). Like the `yaml` package's `maxAliasCount`, the loader counts the nodes
+ * produced by alias expansion, per file, and rejects the file past MAX_ALIAS_NODES. Each alias
+ * is resolved through a map built in one pass over the document (`Alias.resolve` walks the whole
+ * document on every call, which is quadratic in the number of aliases).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Alias, type Document, type Node } from 'yaml';
 import { RuleError } from '../errors.js';
 
 export interface Pos {
@@ -57,11 +63,45 @@ export interface YDocument {
 
 const MAX_DEPTH = 64;
 
+/**
+ * Most nodes alias expansion may produce in one file (every node of every expanded copy counts,
+ * nested aliases included). Sigma rules seldom use aliases at all; an anchored list of values
+ * reused a few times stays far below this.
+ */
+export const MAX_ALIAS_NODES = 10_000;
+
+/** Alias expansion counter shared by the documents of one file. */
+interface AliasBudget {
+  used: number;
+}
+
+/** The node each alias refers to: the last node with its anchor before it, in document order. */
+function aliasTargets(doc: Document.Parsed): Map<Alias, Node> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (isNode(node) && node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
+}
+
 class Converter {
+  private targets: Map<Alias, Node> | undefined;
+  /** The alias in the document's own text whose expansion is being converted, if any. */
+  private outerAlias: Alias | undefined;
+
   constructor(
     private readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
     private readonly file: string,
+    private readonly budget: AliasBudget,
   ) {}
 
   pos(offset: number | undefined): Pos {
@@ -76,9 +116,20 @@ class Converter {
   node(n: unknown, depth: number): YNode {
     if (depth > MAX_DEPTH) this.fail('YAML nesting too deep (recursive alias?)', (n as Node | undefined)?.range?.[0]);
     if (isAlias(n)) {
-      const target = n.resolve(this.doc);
+      this.targets ??= aliasTargets(this.doc);
+      const target = this.targets.get(n);
       if (!target) this.fail(`unknown alias *${n.source}`, n.range?.[0]);
-      return this.node(target, depth + 1);
+      if (this.outerAlias) return this.node(target, depth + 1);
+      this.outerAlias = n;
+      try {
+        return this.node(target, depth + 1);
+      } finally {
+        this.outerAlias = undefined;
+      }
+    }
+    if (this.outerAlias && ++this.budget.used > MAX_ALIAS_NODES) {
+      const a = this.outerAlias;
+      this.fail(`YAML aliases expand to more than ${MAX_ALIAS_NODES} nodes (*${a.source} here; an alias bomb?)`, a.range?.[0]);
     }
     if (isMap(n)) {
       const entries: YEntry[] = [];
@@ -147,6 +198,7 @@ export function loadYamlDocuments(text: string, file: string): YDocument[] {
   });
   if (!Array.isArray(docs)) return []; // empty stream
   const out: YDocument[] = [];
+  const budget: AliasBudget = { used: 0 };
   docs.forEach((doc, index) => {
     const err = doc.errors[0];
     if (err) {
@@ -155,7 +207,7 @@ export function loadYamlDocuments(text: string, file: string): YDocument[] {
       throw new RuleError(file, `invalid YAML: ${message}`, p.line, p.col);
     }
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return;
-    const conv = new Converter(doc, lines, file);
+    const conv = new Converter(doc, lines, file, budget);
     out.push({ index, root: conv.node(doc.contents, 0) });
   });
   return out;

@@ -34,8 +34,12 @@ export const dedupStage: StageFactory<DedupStage> = {
         const ev = m.events[m.events.length - 1]!;
         const key = keyString(keyFields.map((get) => get(ev)));
         let w = ctx.store.get(ctx.ns, key) as unknown as Window | undefined;
-        if (!w || m.time >= w.start + stage.periodMs || m.time < w.start - stage.periodMs) {
+        if (!w || m.time >= w.start + stage.periodMs || m.time <= w.start - stage.periodMs) {
           w = { start: m.time, count: 0, lastSeen: m.time };
+        } else if (m.time < w.start && !w.alert) {
+          // A late match (older than the window's first one): the window opens at the first
+          // match in event time, so it moves back to this one while no alert was raised yet.
+          w.start = m.time;
         }
         w.count++;
         if (m.time > w.lastSeen) w.lastSeen = m.time;
