@@ -258,3 +258,32 @@ test('dedup: a late match older than the open window moves its start back while 
   assert.equal(d['window_start'], '2026-11-02T10:09:31.000Z');
   assert.ok(String(a!.doc['@timestamp']) >= String(d['window_start']));
 });
+
+test('the alert carries the rule threat in Kibana shape (technique, subtechnique, reference)', () => {
+  const r = rule('t', eq('eventType', 'user.session.start'), {
+    threat: [
+      {
+        framework: 'MITRE ATT&CK',
+        tactic: { id: 'TA0001', name: 'Initial Access' },
+        techniques: [{ id: 'T1078', name: 'Valid Accounts', subtechniques: [{ id: 'T1078.004', name: 'Cloud Accounts' }] }],
+      },
+    ],
+  });
+  const e = engine([r]);
+  e.push(oktaEvent({ uuid: 'th' }));
+  e.drain();
+  assert.deepEqual(e.takeAlerts()[0]!.doc['kibana.alert.rule.threat'], [
+    {
+      framework: 'MITRE ATT&CK',
+      tactic: { id: 'TA0001', name: 'Initial Access', reference: 'https://attack.mitre.org/tactics/TA0001/' },
+      technique: [
+        {
+          id: 'T1078',
+          name: 'Valid Accounts',
+          reference: 'https://attack.mitre.org/techniques/T1078/',
+          subtechnique: [{ id: 'T1078.004', name: 'Cloud Accounts', reference: 'https://attack.mitre.org/techniques/T1078/004/' }],
+        },
+      ],
+    },
+  ]);
+});

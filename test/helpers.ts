@@ -1,4 +1,5 @@
 /** Test helpers: events and rules built in code (the project's tests never read ../shared). */
+import { Worker } from 'node:worker_threads';
 import { makeEvent, type CanonicalEvent, type JsonObject } from '../src/event/types.js';
 import type { Predicate, RuleIR, Stage } from '../src/ir/types.js';
 
@@ -89,5 +90,39 @@ export function eventOf(doc: JsonObject): CanonicalEvent {
     origin: 'test',
     depth: 0,
     shape: 'okta',
+  });
+}
+
+/**
+ * Runs `fn(...args)` in a worker thread and rejects when it has not finished within `ms`.
+ * node:test's `timeout` cannot stop synchronous code: a test stuck in a loop hangs the run, and
+ * one that eventually returns passes however long it took. So a test that guards against
+ * super-linear behaviour runs the work here, where it can be terminated. `fn` is sent as source
+ * text: no closures; modules are imported by URL. Errors come back as { name, message, line, col }.
+ */
+export function timeboxed<T>(ms: number, fn: (...args: never[]) => T | Promise<T>, ...args: unknown[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+Promise.resolve().then(() => (${fn.toString()})(...workerData)).then(
+  (value) => parentPort.postMessage({ value }),
+  (e) => parentPort.postMessage({ error: { name: e?.name, message: String(e?.message ?? e), line: e?.line, col: e?.col } }),
+);`,
+      { eval: true, workerData: args },
+    );
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`did not finish within ${ms} ms`));
+    }, ms);
+    worker.once('message', (m: { value?: T; error?: { name: string; message: string } }) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      if (m.error) reject(Object.assign(new Error(m.error.message), m.error));
+      else resolve(m.value as T);
+    });
+    worker.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { Worker } from 'node:worker_threads';
+import { timeboxed } from './helpers.js';
 import { eventOf as event } from './helpers.js';
 import assert from 'node:assert/strict';
 import { compilePredicate } from '../src/engine/predicate/index.js';
@@ -9,39 +9,6 @@ import type { CompareOp, CompareOptions, Predicate, Scalar } from '../src/ir/typ
 const ctx = { org: 'test' };
 
 
-/**
- * Runs `fn(...args)` in a worker thread and rejects when it has not finished within `ms`.
- * node:test's `timeout` cannot stop synchronous code: a test stuck in a loop hangs the run, and
- * one that eventually returns passes however long it took. So a test that guards against
- * super-linear behaviour runs the work here, where it can be terminated. `fn` is sent as source
- * text: no closures; modules are imported by URL.
- */
-function timeboxed<T>(ms: number, fn: (...args: never[]) => T | Promise<T>, ...args: unknown[]): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-Promise.resolve().then(() => (${fn.toString()})(...workerData)).then(
-  (value) => parentPort.postMessage({ value }),
-  (e) => parentPort.postMessage({ error: { name: e?.name, message: String(e?.message ?? e) } }),
-);`,
-      { eval: true, workerData: args },
-    );
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      reject(new Error(`did not finish within ${ms} ms`));
-    }, ms);
-    worker.once('message', (m: { value?: T; error?: { name: string; message: string } }) => {
-      clearTimeout(timer);
-      void worker.terminate();
-      if (m.error) reject(Object.assign(new Error(m.error.message), m.error));
-      else resolve(m.value as T);
-    });
-    worker.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-}
 
 /** Matches `values` against one compare predicate, in a worker with a deadline (see timeboxed). */
 function timeboxedMatches(ms: number, op: CompareOp, ruleValue: string, values: string[]): Promise<boolean[]> {

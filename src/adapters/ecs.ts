@@ -6,7 +6,7 @@
  */
 import type { CanonicalEvent, JsonObject } from '../event/types.js';
 import { ecsToLogEvent, unflattenEcs } from '../schema/ecs.js';
-import { finishOkta, isObject, type AdapterOptions } from './common.js';
+import { checkNesting, finishOkta, isObject, type AdapterOptions } from './common.js';
 import { RecordError } from './errors.js';
 
 function datasetIsOkta(rec: JsonObject): boolean {
@@ -27,10 +27,14 @@ export function isEcsRecord(rec: JsonObject): boolean {
 }
 
 export function adaptEcs(rec: JsonObject, origin: string, opts?: AdapterOptions): CanonicalEvent {
-  const doc = ecsToLogEvent(rec);
-  if (!opts?.timeField && doc.published === undefined) {
-    const nested = unflattenEcs(rec);
-    if (nested['@timestamp'] === undefined) throw new RecordError('missing @timestamp');
+  // Dotted keys become levels (`a.b.c…`): checked before the mapping walks them recursively,
+  // and the result too (`event.original` is JSON text parsed into the doc).
+  const nested = unflattenEcs(rec);
+  if (nested !== rec) checkNesting(nested);
+  const doc = ecsToLogEvent(nested);
+  checkNesting(doc);
+  if (!opts?.timeField && doc.published === undefined && nested['@timestamp'] === undefined) {
+    throw new RecordError('missing @timestamp');
   }
   if (doc.eventType === undefined) throw new RecordError('missing okta.event_type / event.action');
   return finishOkta(doc, rec, 'ecs', origin, opts);

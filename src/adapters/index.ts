@@ -14,18 +14,22 @@
  *
  * Elasticsearch search hits (`{_index, _source: {...}}`) are unwrapped first.
  * A record that fits no shape, or lacks what its shape needs, throws RecordError with a short
- * reason (`missing eventType`, `published is not a date: "foo"`).
+ * reason (`missing eventType`, `published is not a date: "foo"`). So does an event nested
+ * deeper than MAX_NESTING (64) levels (`nested deeper than 64 levels`), checked without
+ * recursion before anything recursive sees it: the record (the unwrapped `_source`), each
+ * element of an Event Hook delivery, and what an ECS document becomes (dotted keys and
+ * `event.original` can add levels).
  */
 import type { CanonicalEvent } from '../event/types.js';
 import { adaptAlert, isAlertRecord } from './alert.js';
-import { isObject, type AdapterOptions } from './common.js';
+import { checkNesting, isObject, type AdapterOptions } from './common.js';
 import { adaptEcs, isEcsRecord } from './ecs.js';
 import { RecordError } from './errors.js';
 import { adaptHook, isHookRecord } from './hook.js';
 import { adaptOkta, isOktaRecord } from './okta.js';
 import { adaptPanther, isPantherRecord } from './panther.js';
 
-export type { AdapterOptions } from './common.js';
+export { MAX_NESTING, type AdapterOptions } from './common.js';
 export { RecordError } from './errors.js';
 
 export function adaptRecord(record: unknown, origin: string, opts?: AdapterOptions): CanonicalEvent[] {
@@ -33,8 +37,11 @@ export function adaptRecord(record: unknown, origin: string, opts?: AdapterOptio
     throw new RecordError(`not a JSON object (${record === null ? 'null' : Array.isArray(record) ? 'array' : typeof record})`);
   }
   const rec = typeof record._index === 'string' && isObject(record._source) ? record._source : record;
-  if (isAlertRecord(rec)) return [adaptAlert(rec, origin)];
-  if (isHookRecord(rec)) return adaptHook(rec, origin, opts);
+  const alert = isAlertRecord(rec);
+  // A hook's envelope is dropped: its elements are checked one by one.
+  if (!alert && isHookRecord(rec)) return adaptHook(rec, origin, opts);
+  checkNesting(rec);
+  if (alert) return [adaptAlert(rec, origin)];
   if (isEcsRecord(rec) && !hasEventTypeKey(rec)) return [adaptEcs(rec, origin, opts)];
   if (isPantherRecord(rec)) return [adaptPanther(rec, origin, opts)];
   if (isOktaRecord(rec)) return [adaptOkta(rec, origin, opts)];

@@ -113,6 +113,28 @@ function reason(rule: RuleIR, doc: JsonObject, severity: string): string {
   return parts.join(' ');
 }
 
+const ATTACK = 'https://attack.mitre.org';
+
+/** MITRE ATT&CK references in Kibana's threat shape (`technique[]`, `subtechnique[]`, `reference`). */
+function kibanaThreat(rule: RuleIR): Json {
+  return rule.threat
+    .filter((t) => t.tactic)
+    .map((t) => ({
+      framework: t.framework,
+      tactic: { id: t.tactic!.id, name: t.tactic!.name, reference: `${ATTACK}/tactics/${t.tactic!.id}/` },
+      technique: t.techniques.map((x) => ({
+        id: x.id,
+        name: x.name,
+        reference: `${ATTACK}/techniques/${x.id}/`,
+        subtechnique: (x.subtechniques ?? []).map((st) => ({
+          id: st.id,
+          name: st.name,
+          reference: `${ATTACK}/techniques/${st.id.replace('.', '/')}/`,
+        })),
+      })),
+    }));
+}
+
 /** A rule file as the user would name it: relative to the working folder when inside it. */
 function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
@@ -182,7 +204,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
     'kibana.alert.rule.severity': severity,
     'kibana.alert.rule.risk_score': rule.riskScore,
     'kibana.alert.rule.tags': rule.tags,
-    'kibana.alert.rule.threat': rule.threat as unknown as Json,
+    'kibana.alert.rule.threat': kibanaThreat(rule),
     'kibana.alert.rule.description': rule.description ?? '',
     'kibana.alert.rule.references': rule.references,
     'kibana.alert.rule.false_positives': rule.falsePositives,

@@ -309,7 +309,10 @@ export function locateJsonError(s: string): { pos: number; what: string } | unde
           for (let k = 2; k < 6; k++) {
             const h = s.charCodeAt(i + k);
             const hex = (h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102);
-            if (!hex) return i + k >= n ? 'unterminated string' : 'bad unicode escape in string';
+            if (!hex) {
+              i += k;
+              return i >= n ? 'unterminated string' : 'bad unicode escape in string';
+            }
           }
           i += 6;
           continue;
@@ -317,6 +320,7 @@ export function locateJsonError(s: string): { pos: number; what: string } | unde
         if (i + 1 >= n) return 'unterminated string';
         // " \ / b f n r t
         if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) {
+          i++;
           return 'bad escape in string';
         }
         i += 2;
@@ -389,10 +393,15 @@ export function locateJsonError(s: string): { pos: number; what: string } | unde
       }
     } else if (c === QUOTE) err = string();
     else if (c === 0x2d || (c >= 48 && c <= 57)) err = number();
-    else if (s.startsWith('true', i)) i += 4;
-    else if (s.startsWith('false', i)) i += 5;
-    else if (s.startsWith('null', i)) i += 4;
-    else err = 'unexpected token';
+    else {
+      const word = c === 0x74 ? 'true' : c === 0x66 ? 'false' : c === 0x6e ? 'null' : '';
+      let k = 0;
+      while (k < word.length && s.charCodeAt(i) === word.charCodeAt(k)) {
+        i++;
+        k++;
+      }
+      if (k === 0 || k < word.length) err = i >= n ? 'unexpected end of input' : 'unexpected token';
+    }
     if (err) return fail(err);
     // After a value: close containers, or a comma and the next value.
     for (;;) {
