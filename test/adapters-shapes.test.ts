@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { JsonObject } from '../src/event/types.js';
-import { adaptRecord, RecordError } from '../src/adapters/index.js';
+import { adaptRecord, MAX_NESTING, RecordError, type AdapterOptions } from '../src/adapters/index.js';
 import { ecsFieldGetter, toEcsDocument } from '../src/schema/ecs.js';
 import { compilePath } from '../src/schema/path.js';
 
@@ -15,7 +15,7 @@ function fixture(name: string): JsonObject {
 const ctx = { org: 'duff.okta.com' };
 const PUBLISHED_MS = Date.UTC(2024, 7, 13, 15, 58, 20, 353);
 
-function rejects(record: unknown, reason: string | RegExp, opts?: { timeField?: string }): void {
+function rejects(record: unknown, reason: string | RegExp, opts?: AdapterOptions): void {
   assert.throws(
     () => adaptRecord(record, 'f:1', opts),
     (e: unknown) => {
@@ -259,4 +259,69 @@ test('an ECS document carrying p_enrichment is still read as ECS', () => {
   assert.equal(ev!.shape, 'ecs');
   assert.equal(ev!.eventType, 'user.session.start');
   assert.deepEqual(ev!.doc.p_enrichment, doc.p_enrichment);
+});
+
+test('Event Hook delivery with onPartialError: valid elements kept, each bad one reported', () => {
+  const good = fixture('logevent-session-start.json');
+  const other = { ...fixture('logevent-session-start.json'), uuid: 'second', eventType: 'user.session.end' };
+  const env = { data: { events: [good, { published: '2024-01-01T00:00:00Z' }, other, 'not an event', deep(100)] } };
+  const reasons: string[] = [];
+  const events = adaptRecord(env, 'hook.ndjson:3', { onPartialError: (r) => reasons.push(r) });
+  assert.deepEqual(events.map((e) => e.id), ['2a3f8c1e-5b7d-11ef-9c2a-6b1e4f0d7a91', 'second']);
+  assert.deepEqual(events.map((e) => e.shape), ['hook', 'hook']);
+  assert.deepEqual(reasons, [
+    'data.events[1]: missing eventType',
+    'data.events[3]: not a JSON object',
+    'data.events[4]: nested deeper than 64 levels',
+  ]);
+  // All bad: nothing returned, everything reported.
+  const none: string[] = [];
+  assert.deepEqual(adaptRecord({ data: { events: [1, 2] } }, 'f:1', { onPartialError: (r) => none.push(r) }), []);
+  assert.deepEqual(none, ['data.events[0]: not a JSON object', 'data.events[1]: not a JSON object']);
+  // Without the callback: strict, the first bad element fails the record.
+  rejects(env, 'data.events[1]: missing eventType');
+  // Other shapes never call it.
+  const calls: string[] = [];
+  rejects({ foo: 1 }, 'missing eventType');
+  assert.throws(() => adaptRecord({ foo: 1 }, 'f:1', { onPartialError: (r) => calls.push(r) }), RecordError);
+  assert.deepEqual(calls, []);
+});
+
+/** A LogEvent whose debugData nests `levels` levels deep in all (the event itself is level 1). */
+function deep(levels: number, wrap: (inner: unknown) => unknown = (inner) => ({ a: inner })): JsonObject {
+  const rec = fixture('logevent-session-start.json') as Record<string, any>;
+  // event (1) > debugContext (2) > debugData (3) > ...
+  let v: unknown = 'bottom';
+  for (let i = 2; i < levels; i++) v = wrap(v);
+  rec.debugContext = { debugData: v };
+  return rec as JsonObject;
+}
+
+test('events nested deeper than 64 levels are rejected, without recursion', () => {
+  assert.equal(MAX_NESTING, 64);
+  assert.equal(adaptRecord(deep(64), 'f:1').length, 1, '64 levels are fine');
+  rejects(deep(65), 'nested deeper than 64 levels');
+  rejects(deep(66, (inner) => [inner]), 'nested deeper than 64 levels');
+  // Far deeper than any stack: rejected, not a RangeError.
+  rejects(deep(3000), 'nested deeper than 64 levels');
+  rejects(deep(200_000, (inner) => [{ x: inner }]), 'nested deeper than 64 levels');
+  // Without uuid (the derived id hashes the whole event) and Panther-shaped (keys rewritten).
+  const noUuid = deep(3000);
+  delete noUuid.uuid;
+  rejects(noUuid, 'nested deeper than 64 levels');
+  const panther = deep(3000);
+  panther.target = deep(3000, (inner) => [inner]).debugContext as JsonObject;
+  panther.p_row_id = 'r';
+  rejects(panther, 'nested deeper than 64 levels');
+  let arrays: unknown = [];
+  for (let i = 0; i < 3000; i++) arrays = [arrays];
+  rejects({ ...fixture('logevent-session-start.json'), p_row_id: 'r', target: arrays }, 'nested deeper than 64 levels');
+  // Search hit, alert, ECS: dotted keys and event.original add levels after parsing.
+  rejects({ _index: 'okta', _source: deep(3000) }, 'nested deeper than 64 levels');
+  rejects({ '@timestamp': '2024-08-13T16:03:00.000Z', 'kibana.alert.uuid': 'a', x: deep(3000) }, 'nested deeper than 64 levels');
+  const ecs = fixture('ecs-session-start.json') as Record<string, any>;
+  rejects({ ...ecs, ['okta.debug_context.debug_data.' + Array(3000).fill('k').join('.')]: 1 }, 'nested deeper than 64 levels');
+  const original = { ...ecs, event: { ...ecs.event, original: JSON.stringify(deep(3000)) } };
+  rejects(original, 'nested deeper than 64 levels');
+  assert.equal(adaptRecord({ ...ecs, event: { ...ecs.event, original: JSON.stringify(deep(64)) } }, 'f:1').length, 1);
 });

@@ -110,13 +110,33 @@ interface TextDecoding {
   end(): string;
 }
 
+/** UTF-16 BE as byte-swapped UTF-16 LE (no ICU needed); an odd byte waits for its pair. */
+class Utf16BeDecoder implements TextDecoding {
+  private le = new StringDecoder('utf16le');
+  private odd: number | undefined;
+
+  write(b: Uint8Array): string {
+    if (b.length === 0) return '';
+    const lead = this.odd === undefined ? 0 : 1;
+    const total = lead + b.length;
+    const even = total - (total % 2);
+    const buf = Buffer.allocUnsafe(even);
+    if (lead) buf[0] = this.odd!;
+    buf.set(b.subarray(0, even - lead), lead);
+    this.odd = total % 2 ? b[b.length - 1] : undefined;
+    return this.le.write(buf.swap16());
+  }
+
+  end(): string {
+    this.odd = undefined;
+    return this.le.end();
+  }
+}
+
 /** The decoder for text starting with `head`, and the length of its byte-order mark. */
 function pickDecoder(head: Uint8Array): { decoder: TextDecoding; bom: number } {
   if (head[0] === 0xff && head[1] === 0xfe) return { decoder: new StringDecoder('utf16le'), bom: 2 };
-  if (head[0] === 0xfe && head[1] === 0xff) {
-    const td = new TextDecoder('utf-16be');
-    return { decoder: { write: (b) => td.decode(b, { stream: true }), end: () => td.decode() }, bom: 2 };
-  }
+  if (head[0] === 0xfe && head[1] === 0xff) return { decoder: new Utf16BeDecoder(), bom: 2 };
   const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   return { decoder: new StringDecoder('utf8'), bom };
 }
