@@ -269,3 +269,14 @@ test('a reader that closes the output early ends the scan quietly', () => {
   assert.equal(r.stdout.trim(), '0');
   assert.doesNotMatch(r.stderr, /EPIPE|Error/);
 });
+
+test('a file of garbage reports at most 20 bad records, then how many more', () => {
+  const dir = tmp();
+  const file = join(dir, 'garbage.log');
+  writeFileSync(file, Array.from({ length: 500 }, (_, i) => `line ${i} is not json`).join('\n') + '\n');
+  const r = run(['scan', file, '--memory', '--quiet']);
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.filter((l) => /^bad record: .*garbage\.log:\d+: invalid JSON/.test(l)).length, 20);
+  assert.ok(lines.some((l) => /garbage\.log: 480 more bad records not shown \(500 in all\)/.test(l)));
+});

@@ -134,6 +134,23 @@ interface ScanFlags {
   quiet?: boolean;
 }
 
+/** Bad records, one line each, but at most 20 per input file (a wrong file can have millions). */
+class BadRecordReport {
+  private perFile = new Map<string, number>();
+  constructor(private readonly write: (line: string) => void, private readonly limit = 20) {}
+  report(line: string): void {
+    const file = line.replace(/:\d+: .*$/s, '');
+    const n = (this.perFile.get(file) ?? 0) + 1;
+    this.perFile.set(file, n);
+    if (n <= this.limit) this.write(`bad record: ${line}`);
+  }
+  finish(): void {
+    for (const [file, n] of this.perFile) {
+      if (n > this.limit) this.write(`bad record: ${file}: ${n - this.limit} more bad records not shown (${n} in all)`);
+    }
+  }
+}
+
 async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> {
   const config = loadConfig(flags.config);
   if (inputs.length === 0) throw new UsageError('scan needs at least one input file (or - for standard input)');
@@ -168,6 +185,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
     for (const r of loaded.rules.filter((x) => !x.enabled)) err(`  not run: ${r.name} (${r.id}): disabled by the rule itself (${r.file})`);
   }
 
+  const badRecords = new BadRecordReport(err);
   const store = openStore(flags, config);
   const sinks: AlertSink[] = [];
   if (flags.format === 'ndjson') sinks.push(new NdjsonSink(flags.output));
@@ -188,13 +206,14 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
       reorderWindowMs,
       batchSize,
       engine: dedupHorizonMs === undefined ? undefined : { dedupHorizonMs },
-      onBadRecord: (line) => err(`bad record: ${line}`),
+      onBadRecord: (line) => badRecords.report(line),
       onNote: (line) => (flags.quiet ? undefined : err(line)),
       progress: new Progress(),
     });
   } finally {
     store.close();
   }
+  badRecords.finish();
   for (const u of result.engine.unsupported) err(`error: ${u.file}: rule ${u.id}: ${u.reason}`);
   for (const s of sinks) s.finish?.(result.summary);
   for (const s of sinks) await s.close();
@@ -231,7 +250,7 @@ async function explainCommand(rule: string, flags: { rules?: string[]; json?: bo
     process.stdout.write(JSON.stringify({ rules: explanations, unsupported }, null, 2) + '\n');
   } else {
     for (const e of explanations) process.stdout.write(renderExplanation(e) + '\n');
-    for (const u of unsupported) process.stdout.write(`${u.name}\n  id ${u.id} · ${u.dialect}/${u.ruleType}\n  file ${u.file}\n  ${u.status === 'not-applicable' ? 'not applicable' : 'not supported'}: ${u.reason}\n\n`);
+    for (const u of unsupported) process.stdout.write(`${u.name}\n  id ${u.id} · ${u.dialect}/${u.ruleType}\n  file ${u.file}\n  ${u.status === 'not-applicable' ? 'not for Okta' : 'cannot run'}: ${u.reason}\n\n`);
   }
   return 0;
 }
