@@ -9,7 +9,6 @@ import { gzipSync } from 'node:zlib';
 import {
   locateJsonError,
   MAX_RECORD_BYTES,
-  readLines,
   readRecords,
   readRecordsFrom,
   type InputError,
@@ -228,13 +227,6 @@ test("stdin with '-'", () => {
   assert.equal(res.stdout.toString().trim(), 'stdin:1 u1|stdin:2 u2|stdin:3 u3');
 });
 
-test('readLines: raw non-blank lines with their numbers', async () => {
-  const p = file('lines.ndjson.gz', gzipSync('{"a":1}\n\n{"b":2}\r\nlast'));
-  const lines: [string, number][] = [];
-  for await (const l of readLines(p)) lines.push([l.text, l.line]);
-  assert.deepEqual(lines, [['{"a":1}', 1], ['{"b":2}\r', 3], ['last', 4]]);
-});
-
 test('a stray invalid UTF-8 byte does not make a file binary', async () => {
   const latin1 = Buffer.concat([
     Buffer.from('{"uuid":"a","actor":{"displayName":"Ren'),
@@ -319,15 +311,6 @@ test('JSON array: an element over 16 MiB is reported and skipped, the others com
   );
   assert.deepEqual(recs.map((r) => r.value), [EVENTS[0], EVENTS[1]]);
   assert.deepEqual(errs.map((e) => e.reason), ['record longer than 16 MiB']);
-});
-
-test('readLines: a line over 16 MiB goes to onError, the others come through', async () => {
-  const p = file('long-lines.ndjson', ['{"a":1}', 'x'.repeat(17 * MiB), '{"b":2}'].join('\n'));
-  const lines: [string, number][] = [];
-  const errors: InputError[] = [];
-  for await (const l of readLines(p, (e) => errors.push(e))) lines.push([l.text, l.line]);
-  assert.deepEqual(lines, [['{"a":1}', 1], ['{"b":2}', 3]]);
-  assert.deepEqual(errors.map((e) => [e.origin, e.reason]), [[`${p}:2`, 'record longer than 16 MiB']]);
 });
 
 test('JSON syntax errors never quote the record', async () => {
@@ -433,8 +416,4 @@ test('UTF-16 LE/BE with a byte-order mark (PowerShell exports), and UTF-8 with o
       assert.deepEqual(records.map((r) => r.value), EVENTS, `chunk size ${size}`);
     }
   }
-  // readLines decodes the same way.
-  const lines: string[] = [];
-  for await (const l of readLines(file('le-lines.ndjson', le))) lines.push(l.text);
-  assert.deepEqual(lines.map((l) => JSON.parse(l)), EVENTS);
 });
