@@ -266,7 +266,7 @@ test('a reader that closes the output early ends the scan quietly', () => {
   const many = Array.from({ length: 3000 }, (_, i) => proxy(`p${i}`, new Date(Date.parse('2026-11-02T00:00:00Z') + i * 1000).toISOString()));
   writeFileSync(file, ndjson(many));
   const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" scan "${file}" --rules "${SIGMA_SEED}" --memory --format ndjson | head -c 100 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
-  assert.equal(r.stdout.trim(), '0');
+  assert.equal(r.stdout.trim(), '141', 'like a Unix tool killed by SIGPIPE');
   assert.doesNotMatch(r.stderr, /EPIPE|Error/);
 });
 

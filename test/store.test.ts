@@ -41,6 +41,8 @@ for (const [name, make] of stores) {
     assert.deepEqual(s.pendingAlerts(), []);
     s.updateAlert('u1', { x: 2 });
     assert.deepEqual(s.getAlert('u1')!.doc, { x: 2 });
+    assert.deepEqual(s.pendingAlerts().map((x) => x.uuid), ['u1'], 'an update is pending until delivered');
+    s.markDelivered(['u1']);
     assert.equal(s.alertCount(), 1);
     s.close();
   });

@@ -127,8 +127,14 @@ export function eventTime(field: string, record: JsonObject, doc: JsonObject): n
   if (v === undefined || v === null || v === '') throw new RecordError(`missing ${field}`);
   const t = parseTimestamp(v);
   if (t === undefined) throw new RecordError(`${field} is not a date: ${show(v)}`);
+  // Event time is the engine's clock: one absurd value (microseconds read as milliseconds, the
+  // year 57971) would close every window and expire all state, so it is a bad record instead.
+  if (t < MIN_EVENT_TIME || t >= MAX_EVENT_TIME) throw new RecordError(`${field} is out of range (years 2000 to 2099): ${show(v)}`);
   return t;
 }
+
+const MIN_EVENT_TIME = Date.UTC(2000, 0, 1);
+const MAX_EVENT_TIME = Date.UTC(2100, 0, 1);
 
 /**
  * Finish an Okta LogEvent: eventType required (kept in its case in `doc`, lower-cased on the

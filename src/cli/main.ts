@@ -334,10 +334,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // A reader that closed our output (`oktopus scan … | head`) ends the run quietly, as Unix
-  // tools do; the state store rolls back the open batch, so nothing is marked done that wasn't.
+  // A reader that closed our output (`oktopus scan … | head`) ends the run quietly with 141, as
+  // Unix tools killed by SIGPIPE do. The open batch rolls back; alerts written into the pipe
+  // before it closed are marked delivered (stdout cannot tell what the reader took).
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
+    if (e.code === 'EPIPE') process.exit(141);
     throw e;
   });
   let code = 0;

@@ -35,6 +35,11 @@ export interface EngineOptions {
 const alertRuleId = compilePath('kibana.alert.rule.rule_id');
 const alertDialect = compilePath('oktopus.dialect');
 
+/** `dialect:rule id` of the rule that raised an alert event (undefined for Okta events). */
+function sourceOf(ev: CanonicalEvent): string | undefined {
+  return ev.kind === 'alert' ? `${String(alertDialect(ev.doc))}:${String(alertRuleId(ev.doc))}` : undefined;
+}
+
 /** Duplicate events are recognised within a day of each other (configurable). */
 export const DEFAULT_DEDUP_HORIZON_MS = 24 * 60 * 60_000;
 
@@ -79,15 +84,12 @@ export class Engine {
   private fresh: StoredAlert[] = [];
   private updated = new Map<string, JsonObject>();
   private alertCandidates: Candidates = { now: [], ordered: [] };
-  private maxTime = -Infinity;
-  private readonly reorderWindowMs: number;
 
   constructor(rules: RuleIR[], opts: EngineOptions) {
     this.store = opts.store;
     this.schema = opts.schema;
     this.maxDepth = opts.maxDepth ?? 5;
-    this.reorderWindowMs = opts.reorderWindowMs ?? 5 * 60_000;
-    this.reorder = new ReorderBuffer(this.reorderWindowMs, opts.maxBuffered ?? 100_000);
+    this.reorder = new ReorderBuffer(opts.reorderWindowMs ?? 5 * 60_000, opts.maxBuffered ?? 100_000);
     this.seen = new SeenIds(opts.dedupHorizonMs ?? DEFAULT_DEDUP_HORIZON_MS);
     const hooks = {
       alertIdFor: (rule: RuleIR, m: Match) => alertId(rule, m),
@@ -147,20 +149,25 @@ export class Engine {
       return;
     }
     if (ev.kind === 'okta') this.stats.events++;
-    if (ev.time > this.maxTime) this.maxTime = ev.time;
+    const due: CanonicalEvent[] = [];
+    this.reorder.advance(ev.time, due);
+    for (const r of due) this.processOrdered(r);
     this.offer(ev);
   }
 
   /** Process everything still held (end of input). */
   drain(): void {
-    const out: CanonicalEvent[] = [];
-    this.reorder.drain(out);
-    for (const r of out) this.processOrdered(r);
+    // Alerts raised while draining may go back into the window: drain until it stays empty.
+    while (this.reorder.size > 0) {
+      const out: CanonicalEvent[] = [];
+      this.reorder.drain(out);
+      for (const r of out) this.processOrdered(r);
+    }
   }
 
-  /** Event time before which nothing more will be processed in order (state may expire). */
+  /** Event time up to which stateful rules have seen everything: older state may expire. */
   get watermark(): number {
-    return this.maxTime - this.reorderWindowMs;
+    return this.reorder.released;
   }
 
   private offer(ev: CanonicalEvent): void {
@@ -168,7 +175,7 @@ export class Engine {
     if (c.now.length > 0) this.run(ev, c.now);
     // Only an event some stateful rule's head accepts needs to wait for its turn (heads are pure,
     // so testing them now or at release gives the same answer).
-    if (c.ordered.length > 0 && this.anyHead(ev, c.ordered)) {
+    if (c.ordered.length > 0 && this.anyHead(ev, c.ordered, sourceOf(ev))) {
       const out: CanonicalEvent[] = [];
       this.reorder.push(ev, out);
       this.stats.late = this.reorder.late;
@@ -176,8 +183,8 @@ export class Engine {
     }
   }
 
-  private anyHead(ev: CanonicalEvent, rules: CompiledRule[]): boolean {
-    for (const r of rules) if (r.head(ev)) return true;
+  private anyHead(ev: CanonicalEvent, rules: CompiledRule[], source: string | undefined): boolean {
+    for (const r of rules) if (source !== `${r.ir.dialect}:${r.ir.id}` && r.head(ev)) return true;
     return false;
   }
 
@@ -187,7 +194,7 @@ export class Engine {
   }
 
   private run(ev: CanonicalEvent, rules: CompiledRule[]): void {
-    const source = ev.kind === 'alert' ? `${String(alertDialect(ev.doc))}:${String(alertRuleId(ev.doc))}` : undefined;
+    const source = sourceOf(ev);
     for (const rule of rules) {
       if (source === `${rule.ir.dialect}:${rule.ir.id}`) continue; // no rule reads its own alerts
       if (!rule.head(ev)) continue;

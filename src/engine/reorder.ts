@@ -28,7 +28,7 @@ export class ReorderBuffer {
   private maxTime = -Infinity;
   private added = new Map<number, CanonicalEvent>();
   private removed = new Set<number>();
-  /** Time of the last released event. */
+  /** Event time up to which stateful rules have seen everything (the engine's watermark). */
   released = -Infinity;
   late = 0;
 
@@ -41,26 +41,36 @@ export class ReorderBuffer {
     return this.heap.length;
   }
 
-  /** Add an event; the events now due are appended to `out`, in time order. */
+  /**
+   * Event time moved on (every event the engine sees, held or not, calls this): the held events
+   * now older than the window are appended to `out`, in time order. Once nothing older than the
+   * horizon is held, everything up to the horizon counts as released (a later event from before
+   * it is late).
+   */
+  advance(time: number, out: CanonicalEvent[]): void {
+    if (time <= this.maxTime) return;
+    this.maxTime = time;
+    const horizon = this.maxTime - this.windowMs;
+    while (this.heap.length > 0 && this.heap[0]!.ev.time <= horizon) out.push(this.popMin());
+    if (horizon > this.released) this.released = horizon;
+  }
+
+  /** Hold an event; late ones (older than what was released) come straight back in `out`. */
   push(ev: CanonicalEvent, out: CanonicalEvent[]): void {
     if (ev.time < this.released) {
-      this.late++;
+      if (ev.kind === 'okta') this.late++;
       out.push(ev);
       return;
     }
-    if (ev.time > this.maxTime) this.maxTime = ev.time;
+    this.advance(ev.time, out);
     if (this.windowMs <= 0) {
-      this.released = ev.time;
       out.push(ev);
       return;
     }
     const entry = { ev, seq: this.seq++ };
     this.insert(entry);
     this.added.set(entry.seq, ev);
-    const horizon = this.maxTime - this.windowMs;
-    while (this.heap.length > 0 && (this.heap[0]!.ev.time <= horizon || this.heap.length > this.maxEvents)) {
-      out.push(this.popMin());
-    }
+    while (this.heap.length > this.maxEvents) out.push(this.popMin());
   }
 
   /** Release everything (end of input). */

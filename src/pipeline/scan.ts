@@ -101,7 +101,11 @@ function plan(path: string, saved: FileCheckpoint | undefined): { skip: number; 
   if (!saved) return { skip: 0, fp: now };
   const same = now.size >= saved.size && fingerprint(path, saved.headBytes).head === saved.head;
   if (same) {
-    if (saved.complete && now.size === saved.size) return 'done';
+    if (saved.complete && now.size === saved.size) {
+      if (now.mtimeMs === saved.mtimeMs) return 'done';
+      // Same size, same head, but written since: something past the hashed head may differ.
+      return { skip: 0, fp: now, note: `${path}: modified since the last scan; reading it again from the start (alerts already raised are not repeated)` };
+    }
     if (saved.next === 0) return { skip: 0, fp: now };
     const why = saved.complete ? 'the file grew since the last scan' : 'resuming an interrupted scan';
     return { skip: saved.next, fp: now, note: `${path}: continuing after record ${saved.next} (${why})` };
@@ -127,7 +131,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     store.markDelivered(alerts.map((a) => a.uuid));
   };
   const deliverUpdates = (): void => {
-    for (const [uuid, doc] of engine.takeUpdates()) for (const s of opts.sinks) s.update?.(uuid, doc);
+    const updates = engine.takeUpdates();
+    for (const [uuid, doc] of updates) for (const s of opts.sinks) s.update?.(uuid, doc);
+    store.markDelivered([...updates.keys()]);
   };
 
   // Alerts a killed run committed but never handed to the sinks.
@@ -189,18 +195,22 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
       current = { path: input.path, fp: input.fp, next: input.skip, complete: false };
       const reader = readRecords(input.path, { skip: input.skip, onError: (e) => bad(e.origin, e.reason) });
       for await (const rec of reader) {
+        let events;
         try {
-          const events = adaptRecord(rec.value, rec.origin, {
+          events = adaptRecord(rec.value, rec.origin, {
             timeField: opts.timeField,
             onPartialError: (reason) => bad(rec.origin, reason),
           });
-          for (const ev of events) engine.push(ev);
         } catch (e) {
           if (e instanceof StrictInputError) throw e;
           // One record must never stop a scan: a record the adapters reject, and any other
-          // failure while handling it (a pathological structure), is reported and skipped.
+          // failure while adapting it (a pathological structure), is reported and skipped.
           bad(rec.origin, e instanceof RecordError ? e.message : `cannot process this record: ${internalReason(e)}`);
+          continue;
         }
+        // An error inside the engine or the store is not the record's fault: it ends the scan
+        // and the open batch rolls back (the rerun starts from the last commit).
+        for (const ev of events) engine.push(ev);
         current.next = rec.index + 1;
         if (++inBatch >= batchSize) {
           commit(false);
@@ -217,8 +227,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
       throw e;
     }
     fatal = e.message;
-    // Everything accepted before the bad record is kept (and checkpointed).
-    if (open) commit(false);
+    // Everything accepted before the bad record is kept and checkpointed, and, as at the end of
+    // input, events waiting in the reorder window are processed now.
+    if (open) commit(true);
   }
   opts.progress?.done();
 

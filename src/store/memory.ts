@@ -64,7 +64,10 @@ export class MemoryStore implements StateStore {
   }
   updateAlert(uuid: string, doc: JsonObject): void {
     const a = this.alerts.get(uuid);
-    if (a) a.alert = { ...a.alert, doc };
+    if (a) {
+      a.alert = { ...a.alert, doc };
+      a.delivered = false;
+    }
   }
   pendingAlerts(): StoredAlert[] {
     return [...this.alerts.values()].filter((a) => !a.delivered).map((a) => a.alert);

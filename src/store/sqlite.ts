@@ -64,7 +64,7 @@ export class SqliteStore implements StateStore {
                          ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
       addAlert: db.prepare(`INSERT OR IGNORE INTO alerts (uuid, rule_id, time, doc) VALUES (?, ?, ?, ?)`),
       getAlert: db.prepare(`SELECT uuid, rule_id, time, doc FROM alerts WHERE uuid = ?`),
-      updAlert: db.prepare(`UPDATE alerts SET doc = ? WHERE uuid = ?`),
+      updAlert: db.prepare(`UPDATE alerts SET doc = ?, delivered = 0 WHERE uuid = ?`),
       pending: db.prepare(`SELECT uuid, rule_id, time, doc FROM alerts WHERE delivered = 0 ORDER BY time, uuid`),
       deliver: db.prepare(`UPDATE alerts SET delivered = 1 WHERE uuid = ?`),
       count: db.prepare(`SELECT count(*) AS n FROM alerts`),

@@ -33,7 +33,8 @@ export interface StateStore {
   /**
    * Alerts: `addAlert` returns false when an alert with that uuid is already stored (a replay),
    * so the caller emits it once only. `pendingAlerts` are those not yet marked delivered to
-   * the streaming sinks (recovered after a crash between commit and write).
+   * the sinks (recovered after a crash between commit and write); `updateAlert` makes an alert
+   * pending again, so an update (dedup count, last seen) reaches the sinks even after a crash.
    */
   addAlert(alert: StoredAlert): boolean;
   getAlert(uuid: string): StoredAlert | undefined;
