@@ -102,3 +102,53 @@ test('an absurd event time is a bad record, not the end of every window', async 
   assert.match(bad[0]!, /:2: published is out of range/);
   assert.equal(alerts.length, 1);
 });
+
+test('kill -9 between batches with stateful rules (dedup and a higher-order rule): a rerun gives the alerts of one run', async () => {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync, existsSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'oktopus-kill-'));
+  const events: object[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const u = i % 7;
+    events.push(logEvent({ uuid: `k${i}`, published: at(i / 4 - (i % 5) * 0.3), actor: { ...user, alternateId: `u${u}@acme.com` } }));
+  }
+  const input = file(events);
+  // A child process runs the scan with the two stateful rules and dies by SIGKILL right after
+  // the N-th commit when KILL_AFTER is set (process.kill from inside: a real kill -9).
+  const script = join(dir, 'child.mjs');
+  const dist = new URL('../src/', import.meta.url).href;
+  writeFileSync(
+    script,
+    `import { runScan } from '${dist}pipeline/scan.js';
+import { SqliteStore } from '${dist}store/sqlite.js';
+import { NdjsonSink } from '${dist}sinks/ndjson.js';
+const [state, out, killAfter] = process.argv.slice(2);
+const store = new SqliteStore(state);
+let commits = 0;
+const commit = store.commit.bind(store);
+store.commit = () => { commit(); if (killAfter && ++commits >= Number(killAfter)) process.kill(process.pid, 'SIGKILL'); };
+const sink = new NdjsonSink(out);
+await runScan({ inputs: [${JSON.stringify(input)}], rules: ${JSON.stringify([burst, onBurst])}, store, schema: { org: 'acme.okta.com' }, sinks: [sink], batchSize: 97 });
+await sink.close();
+store.close();
+`,
+  );
+  const runChild = (state: string, out: string, killAfter?: number) =>
+    new Promise<string | null>((resolve) => {
+      const c = spawn(process.execPath, [script, state, out, ...(killAfter ? [String(killAfter)] : [])], { stdio: 'ignore' });
+      c.on('exit', (_code, signal) => resolve(signal));
+    });
+  const ids = (out: string) => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)['kibana.alert.uuid'] as string).sort() : []);
+
+  assert.equal(await runChild(join(dir, 'once.sqlite'), join(dir, 'once.ndjson')), null);
+  const expected = ids(join(dir, 'once.ndjson'));
+  assert.ok(expected.length > 100);
+
+  const state = join(dir, 'killed.sqlite');
+  const out = join(dir, 'killed.ndjson');
+  for (const k of [2, 3, 5, 8]) assert.equal(await runChild(state, out, k), 'SIGKILL');
+  assert.equal(await runChild(state, out), null);
+  const got = ids(out);
+  assert.equal(new Set(got).size, got.length, 'no alert twice');
+  assert.deepEqual(got, expected, 'none lost');
+});
