@@ -1,14 +1,16 @@
 /**
  * Elastic detection-rules (TOML, or the Kibana / detection-rules API JSON form).
  *
- * This foundation reads every rule's metadata and reports it by name and type; the rule types
- * themselves (KQL query, EQL, new_terms, threshold) arrive with the Elastic dialect issue.
- * ES|QL and machine_learning rules can never run here and say so.
+ * `query` rules (KQL, or Lucene that reads the same as KQL) are translated (query.ts). The other
+ * rule types (EQL, new_terms, threshold), and query rules with `alert_suppression` or exception
+ * lists, are reported by name and type as not yet supported. ES|QL and machine_learning rules
+ * can never run here and say so.
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type { UnsupportedRule } from '../../ir/types.js';
+import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 import type { DialectModule, ParsedRules } from '../types.js';
+import { queryRule } from './query.js';
 
 type Obj = Record<string, unknown>;
 
@@ -45,6 +47,17 @@ export function elasticRuleObject(text: string, file: string): Obj {
   return rule as Obj;
 }
 
+/**
+ * Alert suppression and exception lists change which alerts a rule raises; they are not built
+ * yet, so such rules stay unsupported. An empty `exceptions_list` (as Kibana exports carry) is
+ * no exception list.
+ */
+function hasSuppressionOrExceptions(r: Obj): boolean {
+  const exceptions = r['exceptions_list'];
+  const hasExceptions = Array.isArray(exceptions) ? exceptions.length > 0 : exceptions !== undefined && exceptions !== null;
+  return (r['alert_suppression'] !== undefined && r['alert_suppression'] !== null) || hasExceptions;
+}
+
 export function parseElastic(text: string, file: string): ParsedRules {
   const r = elasticRuleObject(text, file);
   const id = r['rule_id'];
@@ -54,14 +67,22 @@ export function parseElastic(text: string, file: string): ParsedRules {
     throw new RuleError(file, 'an Elastic rule needs string fields rule_id, name and type');
   }
   const base = { id, name, dialect: 'elastic' as const, ruleType: type, file };
+  const input = elasticInput(r['index']);
+  if (input !== undefined && type === 'query' && !hasSuppressionOrExceptions(r)) {
+    const built: RuleIR | UnsupportedRule = queryRule(r, { id, name, ruleType: type, file }, input, text);
+    return 'stages' in built ? { rules: [built], unsupported: [] } : { rules: [], unsupported: [built] };
+  }
   let entry: UnsupportedRule;
-  if (elasticInput(r['index']) === undefined) {
+  if (input === undefined) {
     entry = { ...base, status: 'not-applicable', reason: `index ${JSON.stringify(r['index'])} holds no Okta events or alerts` };
   } else if (type === 'esql') {
     entry = { ...base, status: 'unsupported', reason: 'not supported: elastic/esql (ES|QL queries run only inside Elasticsearch)' };
   } else if (type === 'machine_learning') {
     const job = Array.isArray(r['machine_learning_job_id']) ? r['machine_learning_job_id'].join(', ') : String(r['machine_learning_job_id'] ?? '');
     entry = { ...base, status: 'unsupported', reason: `not supported: elastic/machine_learning (needs the Elastic ML job ${job})` };
+  } else if (type === 'query') {
+    const what = [r['alert_suppression'] ? 'alert_suppression' : '', hasSuppressionOrExceptions(r) && !r['alert_suppression'] ? 'exceptions_list' : ''].filter(Boolean).join(', ');
+    entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/query with ${what}` };
   } else {
     entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type}${r['language'] ? ` (${String(r['language'])})` : ''}` };
   }
