@@ -5,7 +5,8 @@
  * run, side by side:
  *   - parse-only: read + JSON.parse + adapt to canonical events (the ceiling: no rule runs)
  *   - pipeline:   the same plus the engine with every loaded rule (built-in rules, plus the Sigma
- *                 Okta corpus in ../shared/corpus when present), SQLite state, alerts counted
+ *                 and Elastic Okta corpus in ../shared/corpus when present: every rule of them
+ *                 that runs), SQLite state, alerts counted
  * and prints events/s, the ratio, peak RSS, state size on disk and rules loaded per dialect.
  * Figures are for one core (the pipeline is single-threaded).
  */
@@ -75,9 +76,11 @@ async function main(): Promise<void> {
   const bytes = statSync(file).size;
 
   const rulePaths = [join(root, 'rules')];
-  const corpusSigma = resolve(root, '..', 'shared', 'corpus', 'sigma');
-  if (existsSync(corpusSigma)) rulePaths.push(corpusSigma);
-  else log(`(../shared/corpus/sigma is absent: benchmarking the built-in rules only)`);
+  for (const dialect of ['sigma', 'elastic']) {
+    const corpus = resolve(root, '..', 'shared', 'corpus', dialect);
+    if (existsSync(corpus)) rulePaths.push(corpus);
+    else log(`(../shared/corpus/${dialect} is absent: its rules are not in this benchmark)`);
+  }
   const loaded = await loadRules(rulePaths, { placeholders: { legtimate_identifiers: ['@example.com'] } });
   const perDialect: Record<string, number> = {};
   for (const r of loaded.rules) perDialect[r.dialect] = (perDialect[r.dialect] ?? 0) + 1;

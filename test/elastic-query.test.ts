@@ -260,3 +260,38 @@ test('a query rule end to end: loadRules + Engine raise an alert for the proxy s
   assert.equal(alerts[0]!.ruleId, '11111111-2222-3333-4444-555555555555');
   assert.match(JSON.stringify(alerts[0]!.doc), /proxy-1/);
 });
+
+test('severity_mapping and risk_score_mapping override the alert severity and risk from the source event', () => {
+  const text =
+    tomlRule({ severity: '"low"' }, 'event.action:user.session.start') +
+    [
+      '[[rule.severity_mapping]]',
+      'field = "okta.outcome.result"',
+      'operator = "equals"',
+      'severity = "medium"',
+      'value = "FAILURE"',
+      '[[rule.severity_mapping]]',
+      'field = "okta.outcome.reason"',
+      'operator = "equals"',
+      'severity = "critical"',
+      'value = "VERIFICATION_ERROR"',
+      '[[rule.risk_score_mapping]]',
+      'field = "okta.authentication_context.authentication_step"',
+      'operator = "equals"',
+      'value = ""',
+    ].join('\n') +
+    '\n';
+  const { rules } = parseElastic(text, 'mapped.toml');
+  const rule = rules[0]!;
+  assert.equal(rule.severityMapping?.length, 2);
+  const engine = new Engine([rule], { schema: ctx, store: new MemoryStore(), reorderWindowMs: 0 });
+  engine.push(oktaEvent({ uuid: 'm1', outcome: { result: 'SUCCESS' } }));
+  engine.push(oktaEvent({ uuid: 'm2', outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' } }));
+  engine.push(oktaEvent({ uuid: 'm3', outcome: { result: 'FAILURE', reason: 'VERIFICATION_ERROR' } }));
+  const alerts = engine.takeAlerts().map((a) => [a.doc['kibana.alert.severity'], a.doc['kibana.alert.rule.severity'], a.doc['kibana.alert.risk_score']]);
+  assert.deepEqual(alerts, [
+    ['low', 'low', 0],
+    ['medium', 'low', 0],
+    ['critical', 'low', 0],
+  ], 'no match keeps the rule severity; the highest matching mapping wins; risk from the mapped field (step 0)');
+});

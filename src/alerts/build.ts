@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, relative } from 'node:path';
 import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
 import type { RuleIR, Severity } from '../ir/types.js';
-import type { SchemaContext } from '../schema/index.js';
+import { resolveField, type Accessor, type SchemaContext } from '../schema/index.js';
 import { toEcsDocument } from '../schema/ecs.js';
 import type { Match } from '../engine/stages/types.js';
 
@@ -158,11 +158,53 @@ export function setField(doc: JsonObject, path: string, value: Json): void {
   node[segs[segs.length - 1]!] = value;
 }
 
+const SEVERITY_RANK: Record<Severity, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
+
+interface Overrides {
+  severity: { get: Accessor; value: string; severity: Severity }[];
+  risk?: Accessor;
+}
+const overridesOf = new WeakMap<RuleIR, Overrides>();
+
+/** The rule's severity and risk overrides, resolved once per rule (not per alert). */
+function overrides(rule: RuleIR, schema: SchemaContext): Overrides {
+  let o = overridesOf.get(rule);
+  if (!o) {
+    o = {
+      severity: (rule.severityMapping ?? []).map((x) => ({ get: resolveField(x.field, schema), value: x.value, severity: x.severity })),
+      risk: rule.riskScoreField ? resolveField(rule.riskScoreField, schema) : undefined,
+    };
+    overridesOf.set(rule, o);
+  }
+  return o;
+}
+
+function hasValue(v: unknown, want: string): boolean {
+  return Array.isArray(v) ? v.some((x) => String(x) === want) : v !== undefined && v !== null && String(v) === want;
+}
+
+/** Severity and risk score of an alert: the rule's, or its overrides on the source event (Kibana: highest matching severity). */
+function alertRating(rule: RuleIR, ev: CanonicalEvent, schema: SchemaContext): { severity: Severity; risk: number } {
+  const o = overrides(rule, schema);
+  let severity = rule.severity;
+  let mapped: Severity | undefined;
+  for (const x of o.severity) {
+    if (hasValue(x.get(ev), x.value) && (!mapped || SEVERITY_RANK[x.severity] > SEVERITY_RANK[mapped])) mapped = x.severity;
+  }
+  if (mapped) severity = mapped;
+  let risk = rule.riskScore;
+  const r = o.risk?.(ev);
+  const n = typeof r === 'number' ? r : typeof r === 'string' && r.trim() !== '' ? Number(r) : NaN;
+  if (Number.isFinite(n) && n >= 0 && n <= 100) risk = n;
+  return { severity, risk };
+}
+
 export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: string): JsonObject {
   const sources = m.events.map((ev) => sourceDocument(ev, schema));
   const doc = sources.length === 1 ? sources[0]! : intersection(sources);
-  const severity = kibanaSeverity(rule.severity);
   const last = m.events[m.events.length - 1]!;
+  const rating = alertRating(rule, last, schema);
+  const severity = kibanaSeverity(rating.severity);
 
   const event = (doc['event'] as JsonObject | undefined) ?? {};
   for (const [k, v] of Object.entries(event)) doc[`kibana.alert.original_event.${k}`] = v;
@@ -190,7 +232,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
     'kibana.alert.status': 'active',
     'kibana.alert.workflow_status': 'open',
     'kibana.alert.severity': severity,
-    'kibana.alert.risk_score': rule.riskScore,
+    'kibana.alert.risk_score': rating.risk,
     'kibana.alert.reason': reason(rule, doc, severity),
     'kibana.alert.original_time': originalTime,
     'kibana.alert.depth': depth,
@@ -201,7 +243,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
     // Kibana's rule types; a Sigma/Panther/TypeScript rule's filter is a `query` (its own type is
     // in oktopus.rule_type).
     'kibana.alert.rule.type': rule.dialect === 'elastic' ? rule.ruleType : 'query',
-    'kibana.alert.rule.severity': severity,
+    'kibana.alert.rule.severity': kibanaSeverity(rule.severity),
     'kibana.alert.rule.risk_score': rule.riskScore,
     'kibana.alert.rule.tags': rule.tags,
     'kibana.alert.rule.threat': kibanaThreat(rule),
@@ -217,7 +259,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
   setField(doc, 'oktopus.dialect', rule.dialect);
   setField(doc, 'oktopus.rule_type', rule.ruleType);
   setField(doc, 'oktopus.rule_file', displayPath(rule.file));
-  setField(doc, 'oktopus.severity', rule.severity);
+  setField(doc, 'oktopus.severity', rating.severity);
   if (rule.severityRaw) setField(doc, 'oktopus.severity_raw', rule.severityRaw);
   setField(doc, 'oktopus.event_uuids', m.events.map((e) => e.id));
   for (const [k, v] of Object.entries(m.fields)) setField(doc, k, v);

@@ -189,6 +189,13 @@ export interface RuleIR {
   buildingBlock?: boolean;
   /** Whether the rule is enabled (Panther `Enabled`, Sigma status deprecated → false). */
   enabled: boolean;
+  /**
+   * Severity override (Elastic `severity_mapping`): when the alert's source event has `field`
+   * equal to `value`, the alert's severity is `severity`; the highest matching severity wins.
+   */
+  severityMapping?: { field: FieldRef; value: string; severity: Severity }[];
+  /** Risk score override (Elastic `risk_score_mapping`): a numeric field of the source event (0–100). */
+  riskScoreField?: FieldRef;
 }
 
 /** A rule file that was recognised but cannot run here, with the reason shown to the user. */

@@ -76,5 +76,22 @@ export function elasticMetadata(
   const author = strings(r['author']);
   if (author.length > 0) meta.author = author.join(', ');
   if (r['building_block_type'] !== undefined && r['building_block_type'] !== null) meta.buildingBlock = true;
+  const mapping = severityMapping(r['severity_mapping'], base.file);
+  if (mapping.length > 0) meta.severityMapping = mapping;
+  const riskMapping = Array.isArray(r['risk_score_mapping']) ? (r['risk_score_mapping'] as Record<string, unknown>[]) : [];
+  const riskField = riskMapping.find((m) => typeof m?.['field'] === 'string')?.['field'];
+  if (typeof riskField === 'string') meta.riskScoreField = { name: riskField, schema: 'ecs' };
   return meta;
+}
+
+/** `[[rule.severity_mapping]]` entries (`field`, `operator = "equals"`, `value`, `severity`). */
+function severityMapping(raw: unknown, file: string): NonNullable<RuleIR['severityMapping']> {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((m: Record<string, unknown>, i) => {
+    const severity = normaliseSeverity(m?.['severity']);
+    if (typeof m?.['field'] !== 'string' || m['value'] === undefined || !severity || (m['operator'] ?? 'equals') !== 'equals') {
+      throw new RuleError(file, `severity_mapping[${i}] needs field, operator "equals", value and a severity`);
+    }
+    return { field: { name: m['field'], schema: 'ecs' as const }, value: String(m['value']), severity };
+  });
 }
