@@ -468,12 +468,34 @@ function debugView(ev: CanonicalEvent): DebugView {
     if (typeof reasons === 'string' && reasons !== '') view.riskReasons = splitReasons(reasons);
     const factor = dropEmpty(f.factor);
     if (factor !== undefined) view.factor = asString(factor);
-    const behaviors = f.behaviors;
-    if (isObject(behaviors)) {
-      const positive = Object.keys(behaviors).filter((k) => behaviors[k] === 'POSITIVE');
-      if (positive.length > 0) view.riskBehaviors = positive;
-    }
+    const positive = positiveBehaviors(f.behaviors);
+    if (positive) view.riskBehaviors = positive;
     return view;
+  });
+}
+
+function positiveBehaviors(behaviors: Json | undefined): string[] | undefined {
+  if (!isObject(behaviors)) return undefined;
+  const positive = Object.keys(behaviors).filter((k) => behaviors[k] === 'POSITIVE');
+  return positive.length > 0 ? positive : undefined;
+}
+
+/**
+ * `risk_behaviors` alone, without the rest of the debug view (which JSON-parses
+ * logOnlySecurityData): rules test it on every event (`risk_behaviors:*`).
+ */
+function riskBehaviorsOf(ev: CanonicalEvent): string[] | undefined {
+  const full = ev.cache.get('ecs.debug') as DebugView | undefined;
+  if (full) return full.riskBehaviors;
+  return cached(ev, 'ecs.risk_behaviors', () => {
+    const dd = rawDebugData(ev);
+    if (!isObject(dd)) return undefined;
+    let b: Json | undefined = dd.behaviors;
+    if (typeof b === 'string') {
+      const dissected = dissectBraces(b);
+      b = dissected === '' ? undefined : (kv(dissected) ?? dissected);
+    }
+    return positiveBehaviors(b);
   });
 }
 
@@ -595,7 +617,7 @@ export const ECS_FIELDS: readonly EcsField[] = [
   derived(`${DEBUG}.risk_reasons`, 'debugData.logOnlySecurityData.risk.reasons, else debugData.risk reasons (split on ,\\s*)',
     (ev) => debugView(ev).riskReasons),
   derived(`${DEBUG}.factor`, 'debugData.factor', (ev) => debugView(ev).factor),
-  derived(`${DEBUG}.risk_behaviors`, 'debugData.behaviors keys whose value is POSITIVE', (ev) => debugView(ev).riskBehaviors),
+  derived(`${DEBUG}.risk_behaviors`, 'debugData.behaviors keys whose value is POSITIVE', riskBehaviorsOf),
   derived('okta.authentication_context.authentication_provider',
     'authenticationContext.authenticationProvider, else authenticationContext.interface (pipeline quirk)',
     (ev) => authProvider(ev) ?? authInterface(ev),
