@@ -184,7 +184,7 @@ test('other rule types, suppression and exception lists stay unsupported, each w
     assert.equal(rules.length, 0);
     return unsupported[0]!.reason;
   };
-  assert.equal(reason(tomlRule({ type: '"new_terms"' })), 'not yet supported: elastic/new_terms (kuery)');
+  assert.throws(() => reason(tomlRule({ type: '"new_terms"' })), /a new_terms rule needs 1 to 3 new terms fields/, 'new_terms rules run; one without its fields is an error');
   assert.equal(reason(tomlRule({ type: '"threshold"' })), 'not yet supported: elastic/threshold (kuery)');
   assert.equal(reason(tomlRule({ type: '"eql"', language: '"eql"' })), 'not yet supported: elastic/eql (eql)');
   assert.equal(reason(tomlRule({ type: '"esql"', language: '"esql"' })), 'not supported: elastic/esql (ES|QL queries run only inside Elasticsearch)');

@@ -157,13 +157,13 @@ test('alerts feed back to rules that read alerts, never to the rule that raised 
 });
 
 test('a rule whose IR holds a stage this engine lacks is reported unsupported by name', () => {
-  const r = rule('nt', eq('eventType', 'user.session.start'), {}, [
-    { type: 'new_terms', fields: [{ name: 'actor.id', schema: 'okta' }], historyMs: 7 * 86400000 },
+  const r = rule('seq', eq('eventType', 'user.session.start'), {}, [
+    { type: 'sequence', by: [], steps: [{ predicate: { type: 'const', value: true } }] },
   ]);
   const e = engine([r]);
   assert.equal(e.compiled.length, 0);
   assert.equal(e.unsupported.length, 1);
-  assert.match(e.unsupported[0]!.reason, /new_terms/);
+  assert.match(e.unsupported[0]!.reason, /stage type 'sequence' is not supported yet/);
 });
 
 test('dedup stage: window opens at the first match, threshold, later matches attach, a new window after the period', () => {

@@ -1,16 +1,17 @@
 /**
  * Elastic detection-rules (TOML, or the Kibana / detection-rules API JSON form).
  *
- * `query` rules (KQL, or Lucene that reads the same as KQL) are translated (query.ts). The other
- * rule types (EQL, new_terms, threshold), and query rules with `alert_suppression` or exception
- * lists, are reported by name and type as not yet supported. ES|QL and machine_learning rules
- * can never run here and say so.
+ * `query` rules (KQL, or Lucene that reads the same as KQL; query.ts) and `new_terms` rules
+ * (new-terms.ts) are translated. EQL and threshold rules, and rules with `alert_suppression` or
+ * exception lists, are reported by name and type as not yet supported. ES|QL and
+ * machine_learning rules can never run here and say so.
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 import type { DialectModule, ParsedRules } from '../types.js';
 import { queryRule } from './query.js';
+import { newTermsRule } from './new-terms.js';
 
 type Obj = Record<string, unknown>;
 
@@ -68,8 +69,9 @@ export function parseElastic(text: string, file: string): ParsedRules {
   }
   const base = { id, name, dialect: 'elastic' as const, ruleType: type, file };
   const input = elasticInput(r['index']);
-  if (input !== undefined && type === 'query' && !hasSuppressionOrExceptions(r)) {
-    const built: RuleIR | UnsupportedRule = queryRule(r, { id, name, ruleType: type, file }, input, text);
+  if (input !== undefined && (type === 'query' || type === 'new_terms') && !hasSuppressionOrExceptions(r)) {
+    const build = type === 'query' ? queryRule : newTermsRule;
+    const built: RuleIR | UnsupportedRule = build(r, { id, name, ruleType: type, file }, input, text);
     return 'stages' in built ? { rules: [built], unsupported: [] } : { rules: [], unsupported: [built] };
   }
   let entry: UnsupportedRule;
@@ -80,9 +82,9 @@ export function parseElastic(text: string, file: string): ParsedRules {
   } else if (type === 'machine_learning') {
     const job = Array.isArray(r['machine_learning_job_id']) ? r['machine_learning_job_id'].join(', ') : String(r['machine_learning_job_id'] ?? '');
     entry = { ...base, status: 'unsupported', reason: `not supported: elastic/machine_learning (needs the Elastic ML job ${job})` };
-  } else if (type === 'query') {
+  } else if (type === 'query' || type === 'new_terms') {
     const what = [r['alert_suppression'] ? 'alert_suppression' : '', hasSuppressionOrExceptions(r) && !r['alert_suppression'] ? 'exceptions_list' : ''].filter(Boolean).join(', ');
-    entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/query with ${what}` };
+    entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type} with ${what}` };
   } else {
     entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type}${r['language'] ? ` (${String(r['language'])})` : ''}` };
   }

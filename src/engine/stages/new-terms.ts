@@ -1,0 +1,57 @@
+/**
+ * new_terms (Elastic, reference elastic.md §3.2): a match raises an alert when the tuple of its
+ * values of `fields` was not seen within `historyMs` before it.
+ *  - a document missing any of the fields makes no term (Kibana's composite aggregation has no
+ *    missing bucket);
+ *  - array values explode: one term per value, the cartesian product across fields, each term
+ *    its own alert (`kibana.alert.new_terms` = the tuple, in field order);
+ *  - the store keeps, per tuple, the last time it was seen (expiring `historyMs` after it), so a
+ *    restart does not raise a term again and a term unseen for the whole history is new again.
+ * Streaming equivalent of Kibana's scheduled check "first seen in [history start, to] is after the
+ * run's `from`": events are in time order here (a stateful stage sits behind the reorder window).
+ */
+import type { Json } from '../../event/types.js';
+import type { NewTermsStage } from '../../ir/types.js';
+import { resolveField } from '../../schema/index.js';
+import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
+
+/** Most terms one event may make (arrays multiply): more are not tracked. */
+export const MAX_TERMS_PER_EVENT = 100;
+
+function values(v: unknown): Json[] {
+  const list = Array.isArray(v) ? v : [v];
+  return list.filter((x): x is Json => x !== undefined && x !== null && (typeof x !== 'object' || Array.isArray(x)) && x !== '');
+}
+
+function cartesian(lists: Json[][]): Json[][] {
+  let out: Json[][] = [[]];
+  for (const list of lists) {
+    const next: Json[][] = [];
+    for (const prefix of out) for (const v of list) if (next.length < MAX_TERMS_PER_EVENT) next.push([...prefix, v]);
+    out = next;
+  }
+  return out;
+}
+
+export const newTermsStage: StageFactory<NewTermsStage> = {
+  type: 'new_terms',
+  create(stage: NewTermsStage, ctx: StageContext): StageRuntime {
+    const getters = stage.fields.map((f) => resolveField(f, ctx.schema));
+    return {
+      push(m: Match): Match[] {
+        const ev = m.events[m.events.length - 1]!;
+        const lists = getters.map((get) => values(get(ev)));
+        if (lists.some((l) => l.length === 0)) return [];
+        const out: Match[] = [];
+        for (const tuple of cartesian(lists)) {
+          const key = JSON.stringify(tuple);
+          const last = ctx.store.get(ctx.ns, key);
+          const isNew = typeof last !== 'number' || last <= m.time - stage.historyMs;
+          if (typeof last !== 'number' || m.time > last) ctx.store.set(ctx.ns, key, m.time, m.time + stage.historyMs);
+          if (isNew) out.push({ ...m, fields: { ...m.fields, 'kibana.alert.new_terms': tuple }, idSalt: `${m.idSalt ?? ''}new_terms:${key}` });
+        }
+        return out;
+      },
+    };
+  },
+};
