@@ -185,7 +185,7 @@ test('other rule types, suppression and exception lists stay unsupported, each w
     return unsupported[0]!.reason;
   };
   assert.throws(() => reason(tomlRule({ type: '"new_terms"' })), /a new_terms rule needs 1 to 3 new terms fields/, 'new_terms rules run; one without its fields is an error');
-  assert.equal(reason(tomlRule({ type: '"threshold"' })), 'not yet supported: elastic/threshold (kuery)');
+  assert.throws(() => reason(tomlRule({ type: '"threshold"' })), /threshold/, 'threshold rules run; one without its threshold table is an error');
   assert.equal(reason(tomlRule({ type: '"eql"', language: '"eql"' })), 'not yet supported: elastic/eql (eql)');
   assert.equal(reason(tomlRule({ type: '"esql"', language: '"esql"' })), 'not supported: elastic/esql (ES|QL queries run only inside Elasticsearch)');
   assert.equal(

@@ -199,11 +199,52 @@ function alertRating(rule: RuleIR, ev: CanonicalEvent, schema: SchemaContext): {
   return { severity, risk };
 }
 
+/** The group of a threshold match: `kibana.alert.threshold_result.terms`. */
+function thresholdTerms(m: Match): { field: string; value: Json }[] {
+  const result = m.fields['kibana.alert.threshold_result'] as JsonObject | undefined;
+  const terms = result?.['terms'];
+  return Array.isArray(terms) ? (terms as { field: string; value: Json }[]) : [];
+}
+
+/**
+ * Kibana's threshold alert is a new document (reference elastic.md §3.3): the group-by fields
+ * with their values and `@timestamp` = the last counted event's time; nothing else of the events.
+ */
+function syntheticDocument(m: Match): JsonObject {
+  const doc: JsonObject = { '@timestamp': new Date(m.time).toISOString() };
+  for (const t of thresholdTerms(m)) setField(doc, t.field, t.value);
+  return doc;
+}
+
+/** Severity and risk overrides of a synthetic alert read its own document: the group-by values only. */
+function syntheticRating(rule: RuleIR, m: Match): { severity: Severity; risk: number } {
+  const values = new Map(thresholdTerms(m).map((t) => [t.field, t.value] as const));
+  let severity = rule.severity;
+  let mapped: Severity | undefined;
+  for (const x of rule.severityMapping ?? []) {
+    if (hasValue(values.get(x.field.name), x.value) && (!mapped || SEVERITY_RANK[x.severity] > SEVERITY_RANK[mapped])) mapped = x.severity;
+  }
+  if (mapped) severity = mapped;
+  let risk = rule.riskScore;
+  const r = rule.riskScoreField ? values.get(rule.riskScoreField.name) : undefined;
+  const n = typeof r === 'number' ? r : typeof r === 'string' && r.trim() !== '' ? Number(r) : NaN;
+  if (Number.isFinite(n) && n >= 0 && n <= 100) risk = n;
+  return { severity, risk };
+}
+
+function thresholdReason(rule: RuleIR, m: Match, severity: string): string {
+  const result = (m.fields['kibana.alert.threshold_result'] as JsonObject | undefined) ?? {};
+  const terms = thresholdTerms(m).map((t) => `${t.field}=${str(t.value) ?? ''}`);
+  return `${String(result['count'] ?? m.events.length)} events${terms.length > 0 ? ` with ${terms.join(', ')}` : ''} created ${severity} alert ${rule.name}.`;
+}
+
 export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: string): JsonObject {
-  const sources = m.events.map((ev) => sourceDocument(ev, schema));
+  // Threshold matches (`oktopus.synthetic`) build a new document instead of copying events.
+  const synthetic = m.fields['oktopus.synthetic'] === true;
+  const sources = synthetic ? [syntheticDocument(m)] : m.events.map((ev) => sourceDocument(ev, schema));
   const doc = sources.length === 1 ? sources[0]! : intersection(sources);
   const last = m.events[m.events.length - 1]!;
-  const rating = alertRating(rule, last, schema);
+  const rating = synthetic ? syntheticRating(rule, m) : alertRating(rule, last, schema);
   const severity = kibanaSeverity(rating.severity);
 
   const event = (doc['event'] as JsonObject | undefined) ?? {};
@@ -233,7 +274,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
     'kibana.alert.workflow_status': 'open',
     'kibana.alert.severity': severity,
     'kibana.alert.risk_score': rating.risk,
-    'kibana.alert.reason': reason(rule, doc, severity),
+    'kibana.alert.reason': synthetic ? thresholdReason(rule, m, severity) : reason(rule, doc, severity),
     'kibana.alert.original_time': originalTime,
     'kibana.alert.depth': depth,
     'kibana.alert.ancestors': ancestors,

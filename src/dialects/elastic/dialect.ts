@@ -1,10 +1,10 @@
 /**
  * Elastic detection-rules (TOML, or the Kibana / detection-rules API JSON form).
  *
- * `query` rules (KQL, or Lucene that reads the same as KQL; query.ts) and `new_terms` rules
- * (new-terms.ts) are translated. EQL and threshold rules, and rules with `alert_suppression` or
- * exception lists, are reported by name and type as not yet supported. ES|QL and
- * machine_learning rules can never run here and say so.
+ * `query` rules (KQL, or Lucene that reads the same as KQL; query.ts), `new_terms` rules
+ * (new-terms.ts) and `threshold` rules (threshold.ts) are translated. EQL rules, and rules with
+ * `alert_suppression` or exception lists, are reported by name and type as not yet supported.
+ * ES|QL and machine_learning rules can never run here and say so.
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
@@ -12,6 +12,7 @@ import { RuleError } from '../errors.js';
 import type { DialectModule, ParsedRules } from '../types.js';
 import { queryRule } from './query.js';
 import { newTermsRule } from './new-terms.js';
+import { thresholdRule } from './threshold.js';
 
 type Obj = Record<string, unknown>;
 
@@ -69,8 +70,9 @@ export function parseElastic(text: string, file: string): ParsedRules {
   }
   const base = { id, name, dialect: 'elastic' as const, ruleType: type, file };
   const input = elasticInput(r['index']);
-  if (input !== undefined && (type === 'query' || type === 'new_terms') && !hasSuppressionOrExceptions(r)) {
-    const build = type === 'query' ? queryRule : newTermsRule;
+  const runs = type === 'query' || type === 'new_terms' || type === 'threshold';
+  if (input !== undefined && runs && !hasSuppressionOrExceptions(r)) {
+    const build = type === 'query' ? queryRule : type === 'new_terms' ? newTermsRule : thresholdRule;
     const built: RuleIR | UnsupportedRule = build(r, { id, name, ruleType: type, file }, input, text);
     return 'stages' in built ? { rules: [built], unsupported: [] } : { rules: [], unsupported: [built] };
   }
@@ -82,7 +84,7 @@ export function parseElastic(text: string, file: string): ParsedRules {
   } else if (type === 'machine_learning') {
     const job = Array.isArray(r['machine_learning_job_id']) ? r['machine_learning_job_id'].join(', ') : String(r['machine_learning_job_id'] ?? '');
     entry = { ...base, status: 'unsupported', reason: `not supported: elastic/machine_learning (needs the Elastic ML job ${job})` };
-  } else if (type === 'query' || type === 'new_terms') {
+  } else if (type === 'query' || type === 'new_terms' || type === 'threshold') {
     const what = [r['alert_suppression'] ? 'alert_suppression' : '', hasSuppressionOrExceptions(r) && !r['alert_suppression'] ? 'exceptions_list' : ''].filter(Boolean).join(', ');
     entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type} with ${what}` };
   } else {

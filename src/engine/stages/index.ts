@@ -6,6 +6,7 @@ import type { Stage, StageType } from '../../ir/types.js';
 import { dedupStage } from './dedup.js';
 import { filterStage } from './filter.js';
 import { newTermsStage } from './new-terms.js';
+import { thresholdStage } from './threshold.js';
 import type { StageFactory } from './types.js';
 
 const registry = new Map<StageType, StageFactory>();
@@ -21,3 +22,4 @@ export function stageFactory(type: StageType): StageFactory | undefined {
 registerStage(filterStage);
 registerStage(dedupStage);
 registerStage(newTermsStage);
+registerStage(thresholdStage);
