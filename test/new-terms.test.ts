@@ -9,7 +9,7 @@ import { Engine } from '../src/engine/engine.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { loadRules } from '../src/rules/load.js';
-import { historyWindowMs } from '../src/dialects/elastic/new-terms.js';
+import { historyWindowMs } from '../src/dialects/elastic/date-math.js';
 import type { RuleIR } from '../src/ir/types.js';
 import type { StateStore } from '../src/store/types.js';
 import { eq, oktaEvent, rule } from './helpers.js';

@@ -160,43 +160,48 @@ export function setField(doc: JsonObject, path: string, value: Json): void {
 
 const SEVERITY_RANK: Record<Severity, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
-interface Overrides {
-  severity: { get: Accessor; value: string; severity: Severity }[];
-  risk?: Accessor;
-}
-const overridesOf = new WeakMap<RuleIR, Overrides>();
+const accessorsOf = new WeakMap<RuleIR, Map<string, Accessor>>();
 
-/** The rule's severity and risk overrides, resolved once per rule (not per alert). */
-function overrides(rule: RuleIR, schema: SchemaContext): Overrides {
-  let o = overridesOf.get(rule);
-  if (!o) {
-    o = {
-      severity: (rule.severityMapping ?? []).map((x) => ({ get: resolveField(x.field, schema), value: x.value, severity: x.severity })),
-      risk: rule.riskScoreField ? resolveField(rule.riskScoreField, schema) : undefined,
-    };
-    overridesOf.set(rule, o);
+/** The override fields of a rule resolved once per rule (not per alert), by field name. */
+function overrideAccessors(rule: RuleIR, schema: SchemaContext): Map<string, Accessor> {
+  let m = accessorsOf.get(rule);
+  if (!m) {
+    m = new Map();
+    for (const f of [...(rule.severityMapping ?? []).map((x) => x.field), ...(rule.riskScoreField ? [rule.riskScoreField] : [])]) {
+      if (!m.has(f.name)) m.set(f.name, resolveField(f, schema));
+    }
+    accessorsOf.set(rule, m);
   }
-  return o;
+  return m;
 }
 
 function hasValue(v: unknown, want: string): boolean {
   return Array.isArray(v) ? v.some((x) => String(x) === want) : v !== undefined && v !== null && String(v) === want;
 }
 
-/** Severity and risk score of an alert: the rule's, or its overrides on the source event (Kibana: highest matching severity). */
-function alertRating(rule: RuleIR, ev: CanonicalEvent, schema: SchemaContext): { severity: Severity; risk: number } {
-  const o = overrides(rule, schema);
+/**
+ * Severity and risk score of an alert: the rule's, or its overrides (`severity_mapping`: the
+ * highest matching severity wins, as in Kibana; `risk_score_mapping`: a 0–100 number) read from
+ * the alert's source through `valueOf(field name)`.
+ */
+function rating(rule: RuleIR, valueOf: (field: string) => unknown): { severity: Severity; risk: number } {
   let severity = rule.severity;
   let mapped: Severity | undefined;
-  for (const x of o.severity) {
-    if (hasValue(x.get(ev), x.value) && (!mapped || SEVERITY_RANK[x.severity] > SEVERITY_RANK[mapped])) mapped = x.severity;
+  for (const x of rule.severityMapping ?? []) {
+    if (hasValue(valueOf(x.field.name), x.value) && (!mapped || SEVERITY_RANK[x.severity] > SEVERITY_RANK[mapped])) mapped = x.severity;
   }
   if (mapped) severity = mapped;
   let risk = rule.riskScore;
-  const r = o.risk?.(ev);
+  const r = rule.riskScoreField ? valueOf(rule.riskScoreField.name) : undefined;
   const n = typeof r === 'number' ? r : typeof r === 'string' && r.trim() !== '' ? Number(r) : NaN;
   if (Number.isFinite(n) && n >= 0 && n <= 100) risk = n;
   return { severity, risk };
+}
+
+/** Overrides of an event's alert read the source event. */
+function alertRating(rule: RuleIR, ev: CanonicalEvent, schema: SchemaContext): { severity: Severity; risk: number } {
+  const accessors = overrideAccessors(rule, schema);
+  return rating(rule, (field) => accessors.get(field)?.(ev));
 }
 
 /** The group of a threshold match: `kibana.alert.threshold_result.terms`. */
@@ -216,20 +221,10 @@ function syntheticDocument(m: Match): JsonObject {
   return doc;
 }
 
-/** Severity and risk overrides of a synthetic alert read its own document: the group-by values only. */
+/** Overrides of a synthetic alert read its own document: the group-by values only. */
 function syntheticRating(rule: RuleIR, m: Match): { severity: Severity; risk: number } {
   const values = new Map(thresholdTerms(m).map((t) => [t.field, t.value] as const));
-  let severity = rule.severity;
-  let mapped: Severity | undefined;
-  for (const x of rule.severityMapping ?? []) {
-    if (hasValue(values.get(x.field.name), x.value) && (!mapped || SEVERITY_RANK[x.severity] > SEVERITY_RANK[mapped])) mapped = x.severity;
-  }
-  if (mapped) severity = mapped;
-  let risk = rule.riskScore;
-  const r = rule.riskScoreField ? values.get(rule.riskScoreField.name) : undefined;
-  const n = typeof r === 'number' ? r : typeof r === 'string' && r.trim() !== '' ? Number(r) : NaN;
-  if (Number.isFinite(n) && n >= 0 && n <= 100) risk = n;
-  return { severity, risk };
+  return rating(rule, (field) => values.get(field));
 }
 
 function thresholdReason(rule: RuleIR, m: Match, severity: string): string {

@@ -14,6 +14,8 @@ import type { Match, StageRuntime } from './stages/types.js';
 
 export interface CompiledRule {
   ir: RuleIR;
+  /** `dialect:id`, what an alert event names as its source rule (see the engine's own-alert check). */
+  key: string;
   /** Event types (lower-case) the rule can match; undefined = any. */
   eventTypes?: Set<string>;
   head: (ev: CanonicalEvent) => boolean;
@@ -51,5 +53,5 @@ export function compileRule(ir: RuleIR, schema: SchemaContext, store: StateStore
       attach: (uuid, update) => hooks.attach(uuid, update),
     }),
   );
-  return { ir, eventTypes, head, stages };
+  return { ir, key: `${ir.dialect}:${ir.id}`, eventTypes, head, stages };
 }

@@ -184,7 +184,7 @@ export class Engine {
   }
 
   private anyHead(ev: CanonicalEvent, rules: CompiledRule[], source: string | undefined): boolean {
-    for (const r of rules) if (source !== `${r.ir.dialect}:${r.ir.id}` && r.head(ev)) return true;
+    for (const r of rules) if (source !== r.key && r.head(ev)) return true;
     return false;
   }
 
@@ -196,7 +196,7 @@ export class Engine {
   private run(ev: CanonicalEvent, rules: CompiledRule[]): void {
     const source = sourceOf(ev);
     for (const rule of rules) {
-      if (source === `${rule.ir.dialect}:${rule.ir.id}`) continue; // no rule reads its own alerts
+      if (source === rule.key) continue; // no rule reads its own alerts
       if (!rule.head(ev)) continue;
       let matches: Match[] = [{ events: [ev], time: ev.time, fields: {} }];
       for (const stage of rule.stages) {

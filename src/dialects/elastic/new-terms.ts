@@ -9,14 +9,7 @@ import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 import type { Obj } from './metadata.js';
 import { queryRule } from './query.js';
-
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, H: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
-/** `now-7d` -> 7 days in ms; undefined for date math this engine does not take (months, rounding). */
-export function historyWindowMs(expr: string): number | undefined {
-  const m = /^now-(\d+)([smhHdw])$/.exec(expr.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
-}
+import { historyWindowMs } from './date-math.js';
 
 function termsConfig(r: Obj): { fields: unknown; history: unknown } {
   const nt = r['new_terms'];

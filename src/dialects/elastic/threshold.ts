@@ -12,7 +12,7 @@
 import type { FieldRef, RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 import type { Obj } from './metadata.js';
-import { historyWindowMs } from './new-terms.js';
+import { historyWindowMs } from './date-math.js';
 import { queryRule } from './query.js';
 
 /** Kibana's (and detection-rules') default look-back. */

@@ -13,6 +13,7 @@
 import type { Json } from '../../event/types.js';
 import type { NewTermsStage } from '../../ir/types.js';
 import { resolveField } from '../../schema/index.js';
+import { cartesian } from './terms.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
 
 /** Most terms one event may make (arrays multiply): more are not tracked. */
@@ -21,16 +22,6 @@ export const MAX_TERMS_PER_EVENT = 100;
 function values(v: unknown): Json[] {
   const list = Array.isArray(v) ? v : [v];
   return list.filter((x): x is Json => x !== undefined && x !== null && (typeof x !== 'object' || Array.isArray(x)) && x !== '');
-}
-
-function cartesian(lists: Json[][]): Json[][] {
-  let out: Json[][] = [[]];
-  for (const list of lists) {
-    const next: Json[][] = [];
-    for (const prefix of out) for (const v of list) if (next.length < MAX_TERMS_PER_EVENT) next.push([...prefix, v]);
-    out = next;
-  }
-  return out;
 }
 
 export const newTermsStage: StageFactory<NewTermsStage> = {
@@ -43,7 +34,7 @@ export const newTermsStage: StageFactory<NewTermsStage> = {
         const lists = getters.map((get) => values(get(ev)));
         if (lists.some((l) => l.length === 0)) return [];
         const out: Match[] = [];
-        for (const tuple of cartesian(lists)) {
+        for (const tuple of cartesian(lists, MAX_TERMS_PER_EVENT)) {
           const key = JSON.stringify(tuple);
           const last = ctx.store.get(ctx.ns, key);
           const isNew = typeof last !== 'number' || last <= m.time - stage.historyMs;

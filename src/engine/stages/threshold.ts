@@ -37,6 +37,7 @@ import type { CanonicalEvent, Json, JsonObject } from '../../event/types.js';
 import { makeEvent } from '../../event/types.js';
 import type { ThresholdStage } from '../../ir/types.js';
 import { resolveField } from '../../schema/index.js';
+import { cartesian } from './terms.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
 
 /** Most groups one event may count in (arrays multiply): more are not tracked. */
@@ -58,16 +59,6 @@ interface GroupState extends JsonObject {
 function scalars(v: unknown): (string | number | boolean)[] {
   const list = Array.isArray(v) ? v : [v];
   return list.filter((x): x is string | number | boolean => (typeof x === 'string' && x !== '') || typeof x === 'number' || typeof x === 'boolean');
-}
-
-function cartesian(lists: Json[][]): Json[][] {
-  let out: Json[][] = [[]];
-  for (const list of lists) {
-    const next: Json[][] = [];
-    for (const prefix of out) for (const v of list) if (next.length < MAX_GROUPS_PER_EVENT) next.push([...prefix, v]);
-    out = next;
-  }
-  return out;
 }
 
 /** What an alert needs of a counted event after a restart: id, time and ancestry. */
@@ -103,7 +94,7 @@ export const thresholdStage: StageFactory<ThresholdStage> = {
         const distinct = cardinality.length > 0 ? cardinality.map((c) => [...new Set(scalars(c.get(ev)).map(String))]) : undefined;
         const anc = ancestry(ev);
         const out: Match[] = [];
-        for (const tuple of cartesian(lists)) {
+        for (const tuple of cartesian(lists, MAX_GROUPS_PER_EVENT)) {
           const key = JSON.stringify(tuple);
           const stored = ctx.store.get(ctx.ns, key) as GroupState | undefined;
           const st: GroupState = stored ? { e: [...stored.e], s: stored.s } : { e: [], s: null };
