@@ -280,3 +280,16 @@ test('a file of garbage reports at most 20 bad records, then how many more', () 
   assert.equal(lines.filter((l) => /^bad record: .*garbage\.log:\d+: invalid JSON/.test(l)).length, 20);
   assert.ok(lines.some((l) => /garbage\.log: 480 more bad records not shown \(500 in all\)/.test(l)));
 });
+
+test('a rules folder with a dangling link reports it and still loads the other rules', () => {
+  const dir = tmp();
+  const rules = join(dir, 'rules');
+  mkdirSync(rules);
+  writeFileSync(join(rules, 'good.yml'), readFileSync(SIGMA_SEED));
+  symlinkSync(join(dir, 'missing.yml'), join(rules, 'a_broken.yml'));
+  const r = run(['rules', 'list', '--rules', rules, '--json']);
+  assert.equal(r.code, 2);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.rules.map((x: { id: string }) => x.id), ['bde30855-5c53-4c18-ae90-1ff79ebc9578']);
+  assert.match(out.errors[0].message, /a_broken\.yml: dangling link$/);
+});

@@ -7,7 +7,7 @@
  * Exit codes: 0 ok, 1 alerts found with --fail-on-alert, 2 usage or input errors.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRules, type LoadedRules } from '../rules/load.js';
@@ -23,6 +23,7 @@ import { SqliteAlertSink } from '../sinks/sqlite.js';
 import { Progress } from '../sinks/progress.js';
 import { explain, renderExplanation } from '../explain/explain.js';
 import { loadConfig, type Config } from './config.js';
+import { walkFiles } from '../util/walk.js';
 
 export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
@@ -75,32 +76,14 @@ const INPUT_ENDINGS = ['.json', '.ndjson', '.jsonl', '.log', '.gz'];
 function expandInputs(inputs: string[]): string[] {
   const out: string[] = [];
   const visited = new Set<string>();
-  const walk = (dir: string): void => {
-    let real: string;
-    try {
-      real = realpathSync(dir);
-    } catch (e) {
-      err(`warning: ${dir}: ${(e as Error).message}; skipped`);
-      return;
-    }
-    if (visited.has(real)) return; // a link loop
-    visited.add(real);
-    for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith('.')) continue;
-      const p = join(dir, name);
-      try {
-        const st = statSync(p);
-        if (st.isDirectory()) walk(p);
-        else if (INPUT_ENDINGS.some((e) => name.toLowerCase().endsWith(e))) out.push(p);
-      } catch (e) {
-        err(`warning: ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'dangling link' : (e as Error).message}; skipped`);
-      }
-    }
+  const walk = {
+    accept: (name: string) => INPUT_ENDINGS.some((e) => name.toLowerCase().endsWith(e)),
+    onError: (path: string, reason: string) => err(`warning: ${path}: ${reason}; skipped`),
   };
   for (const p of inputs) {
     if (p === '-') out.push(p);
     else if (!existsSync(p)) throw new UsageError(`${p}: no such file or folder`);
-    else if (statSync(p).isDirectory()) walk(p);
+    else if (statSync(p).isDirectory()) walkFiles(p, walk, out, visited);
     else out.push(p);
   }
   if (inputs.length > 0 && out.length === 0) throw new UsageError(`no log files (${INPUT_ENDINGS.join(', ')}) in ${inputs.join(', ')}`);

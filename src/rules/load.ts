@@ -4,6 +4,7 @@
  * A file with an error is reported (file:line:col: message) and skipped; every other file is kept.
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { walkFiles } from '../util/walk.js';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuleIR, UnsupportedRule } from '../ir/types.js';
@@ -43,39 +44,30 @@ export async function dialects(): Promise<DialectModule[]> {
   return found;
 }
 
-/**
- * Files below `path` (or `path` itself) with an ending some dialect reads. An entry that cannot
- * be read (a dangling link, a link loop) becomes an error of its own; the walk goes on.
- */
-function ruleFiles(path: string, extensions: Set<string>, explicit: boolean, out: string[], errors: LoadError[], visited: Set<string>): void {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    errors.push({ file: path, message: `${path}: ${code === 'ENOENT' ? (explicit ? 'no such file or folder' : 'dangling link') : (e as Error).message}` });
-    return;
-  }
-  if (st.isDirectory()) {
-    const real = realpathSync(path);
-    if (visited.has(real)) return;
-    visited.add(real);
-    for (const name of readdirSync(path).sort()) {
-      if (name.startsWith('.') || name === 'node_modules') continue;
-      ruleFiles(join(path, name), extensions, false, out, errors, visited);
-    }
-  } else if (explicit || extensions.has(extname(path).toLowerCase())) {
-    out.push(path);
-  }
-}
-
 export async function loadRules(paths: string[], options: DialectOptions = {}): Promise<LoadedRules> {
   const ds = await dialects();
   const extensions = new Set(ds.flatMap((d) => d.extensions));
   const result: LoadedRules = { rules: [], unsupported: [], errors: [], files: 0 };
   const files: string[] = [];
+  // Named files are read whatever their ending; folders contribute the files a dialect reads.
   const visited = new Set<string>();
-  for (const p of paths) ruleFiles(p, extensions, true, files, result.errors, visited);
+  const walk = {
+    accept: (name: string) => extensions.has(extname(name).toLowerCase()),
+    skip: ['node_modules'],
+    onError: (file: string, reason: string) => result.errors.push({ file, message: `${file}: ${reason}` }),
+  };
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      result.errors.push({ file: p, message: `${p}: ${code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}` });
+      continue;
+    }
+    if (isDir) walkFiles(p, walk, files, visited);
+    else files.push(p);
+  }
   const unique = new Set<string>();
   for (const file of files) {
     const real = realpathSync(file);
