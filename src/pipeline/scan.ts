@@ -99,7 +99,8 @@ export function checkpointName(path: string): string {
 function plan(path: string, saved: FileCheckpoint | undefined): { skip: number; fp: Fingerprint; note?: string } | 'done' {
   const now = fingerprint(path);
   if (!saved) return { skip: 0, fp: now };
-  const same = now.size >= saved.size && fingerprint(path, saved.headBytes).head === saved.head;
+  const headThen = saved.headBytes === now.headBytes ? now.head : fingerprint(path, saved.headBytes).head;
+  const same = now.size >= saved.size && headThen === saved.head;
   if (same) {
     if (saved.complete && now.size === saved.size) {
       if (now.mtimeMs === saved.mtimeMs) return 'done';
