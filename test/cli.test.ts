@@ -293,3 +293,17 @@ test('a rules folder with a dangling link reports it and still loads the other r
   assert.deepEqual(out.rules.map((x: { id: string }) => x.id), ['bde30855-5c53-4c18-ae90-1ff79ebc9578']);
   assert.match(out.errors[0].message, /a_broken\.yml: dangling link$/);
 });
+
+test('a broken config file or Panther rule file gives one line naming the file and position', () => {
+  const dir = tmp();
+  const cfg = join(dir, 'oktopus.yml');
+  writeFileSync(cfg, 'org: [a, b\n');
+  const c = run(['rules', 'list', '--config', cfg]);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /^error: .*oktopus\.yml: .*\(line 2, column 1\)\n$/);
+  const rule = join(dir, 'p.yml');
+  writeFileSync(rule, 'AnalysisType: rule\nRuleID: [unclosed\n');
+  const p = run(['rules', 'list', '--rules', rule]);
+  assert.equal(p.code, 2);
+  assert.match(p.stderr, /^error: .*p\.yml:3:1: [^\n]*[^:]\n$/);
+});

@@ -8,7 +8,8 @@
  *   placeholders: { admins: [alice, bob] }   # Sigma |expand values
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { yamlErrorReason } from '../dialects/errors.js';
 
 export interface Config {
   org?: string;
@@ -31,6 +32,11 @@ const KEYS: Record<keyof Config, (v: unknown) => boolean> = {
     typeof v === 'object' && v !== null && Object.values(v).every((x) => Array.isArray(x) && x.every((y) => typeof y === 'string')),
 };
 
+function yamlPosition(e: unknown): string {
+  const pos = e instanceof YAMLParseError ? e.linePos?.[0] : undefined;
+  return pos ? ` (line ${pos.line}, column ${pos.col})` : '';
+}
+
 export function loadConfig(path?: string): Config {
   const file = path ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
   if (!file) return {};
@@ -38,7 +44,7 @@ export function loadConfig(path?: string): Config {
   try {
     raw = parseYaml(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(`${file}: ${yamlErrorReason((e as Error).message)}${yamlPosition(e)}`);
   }
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: the configuration is a mapping of settings`);

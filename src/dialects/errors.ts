@@ -19,3 +19,8 @@ export class RuleError extends Error {
     if (col !== undefined) this.col = col;
   }
 }
+
+/** The first line of a `yaml` package error, without its own "at line L, column C:" (the caller gives the position). */
+export function yamlErrorReason(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}

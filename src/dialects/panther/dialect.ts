@@ -7,7 +7,7 @@
  */
 import { parseDocument, LineCounter } from 'yaml';
 import type { UnsupportedRule } from '../../ir/types.js';
-import { RuleError } from '../errors.js';
+import { RuleError, yamlErrorReason } from '../errors.js';
 import type { DialectModule, ParsedRules } from '../types.js';
 
 type Obj = Record<string, unknown>;
@@ -20,7 +20,7 @@ export function pantherYaml(text: string, file: string): Obj {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lc.linePos(e.pos[0]);
-    throw new RuleError(file, e.message.split('\n')[0]!, pos.line, pos.col);
+    throw new RuleError(file, yamlErrorReason(e.message), pos.line, pos.col);
   }
   const o = doc.toJS() as unknown;
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new RuleError(file, 'a Panther file is a YAML mapping');

@@ -15,7 +15,7 @@
  * document on every call, which is quadratic in the number of aliases).
  */
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Alias, type Document, type Node } from 'yaml';
-import { RuleError } from '../errors.js';
+import { RuleError, yamlErrorReason } from '../errors.js';
 
 export interface Pos {
   line: number;
@@ -203,7 +203,7 @@ export function loadYamlDocuments(text: string, file: string): YDocument[] {
     const err = doc.errors[0];
     if (err) {
       const p = lines.linePos(err.pos[0]);
-      const message = err.code === 'DUPLICATE_KEY' ? 'duplicate key in mapping' : err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      const message = err.code === 'DUPLICATE_KEY' ? 'duplicate key in mapping' : yamlErrorReason(err.message);
       throw new RuleError(file, `invalid YAML: ${message}`, p.line, p.col);
     }
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return;
