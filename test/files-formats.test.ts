@@ -35,6 +35,16 @@ async function collect(gen: AsyncGenerator<InputRecord>): Promise<InputRecord[]>
   return out;
 }
 
+/** `bytes` read from memory in chunks of `size` bytes: records and errors. */
+async function readInChunks(bytes: Uint8Array, size: number, name = 'mem'): Promise<{ records: InputRecord[]; errors: InputError[] }> {
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  const errors: InputError[] = [];
+  const records = await collect(readRecordsFrom(chunks(), name, { onError: (e) => errors.push(e) }));
+  return { records, errors };
+}
+
 async function read(path: string, skip?: number): Promise<{ records: InputRecord[]; errors: InputError[] }> {
   const errors: InputError[] = [];
   const records = await collect(readRecords(path, { skip, onError: (e) => errors.push(e) }));
@@ -101,21 +111,13 @@ test('a JSON array split across chunk boundaries anywhere', async () => {
   const text = '\uFEFF' + JSON.stringify(EVENTS, null, 2);
   const bytes = Buffer.from(text, 'utf8');
   for (const size of [1, 2, 3, 5, 7, 13, 64]) {
-    async function* chunks(): AsyncGenerator<Uint8Array> {
-      for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-    }
-    const errors: InputError[] = [];
-    const records = await collect(readRecordsFrom(chunks(), 'mem', { onError: (e) => errors.push(e) }));
+    const { records, errors } = await readInChunks(bytes, size);
     assert.deepEqual(errors, [], `chunk size ${size}`);
     assert.deepEqual(records.map((r) => r.value), EVENTS, `chunk size ${size}`);
     assert.equal(records[0]!.origin, 'mem:2');
     // Gzip'd, in small chunks too.
     const gz = gzipSync(bytes);
-    async function* gzChunks(): AsyncGenerator<Uint8Array> {
-      for (let i = 0; i < gz.length; i += size) yield gz.subarray(i, i + size);
-    }
-    const gzErrors: InputError[] = [];
-    const gzRecords = await collect(readRecordsFrom(gzChunks(), 'mem.gz', { onError: (e) => gzErrors.push(e) }));
+    const { records: gzRecords, errors: gzErrors } = await readInChunks(gz, size, 'mem.gz');
     assert.deepEqual(gzErrors, [], `gzip chunk size ${size}`);
     assert.deepEqual(gzRecords.map((r) => r.value), EVENTS, `gzip chunk size ${size}`);
   }
@@ -407,11 +409,7 @@ test('UTF-16 LE/BE with a byte-order mark (PowerShell exports), and UTF-8 with o
   ];
   for (const bytes of arrays) {
     for (const size of [1, 3, 7, 4096]) {
-      async function* chunks(): AsyncGenerator<Uint8Array> {
-        for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-      }
-      const errors: InputError[] = [];
-      const records = await collect(readRecordsFrom(chunks(), 'mem', { onError: (e) => errors.push(e) }));
+      const { records, errors } = await readInChunks(bytes, size);
       assert.deepEqual(errors, [], `chunk size ${size}`);
       assert.deepEqual(records.map((r) => r.value), EVENTS, `chunk size ${size}`);
     }
