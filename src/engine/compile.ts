@@ -40,7 +40,7 @@ export function compileRule(ir: RuleIR, schema: SchemaContext, store: StateStore
   let eventTypes: Set<string> | undefined;
   if (first.type === 'filter') {
     head = compilePredicate(first.predicate, schema);
-    eventTypes = ir.input === 'okta' ? requiredEventTypes(first.predicate) : undefined;
+    eventTypes = ir.input !== 'alerts' ? requiredEventTypes(first.predicate) : undefined;
     rest = ir.stages.slice(1);
   }
   const stages = rest.map((s, i) =>

@@ -84,6 +84,9 @@ export class Engine {
   private fresh: StoredAlert[] = [];
   private updated = new Map<string, JsonObject>();
   private alertCandidates: Candidates = { now: [], ordered: [] };
+  /** Rules with a stage that emits when event time passes (see StageRuntime.tick). */
+  private readonly tickers: CompiledRule[] = [];
+  private ticked = -Infinity;
 
   constructor(rules: RuleIR[], opts: EngineOptions) {
     this.store = opts.store;
@@ -100,8 +103,10 @@ export class Engine {
       try {
         const c = compileRule(ir, this.schema, this.store, hooks);
         this.compiled.push(c);
-        if (ir.input === 'alerts') (c.stages.length > 0 ? this.alertCandidates.ordered : this.alertCandidates.now).push(c);
-        else if (c.eventTypes) {
+        if (c.stages.some((st) => st.tick)) this.tickers.push(c);
+        if (ir.input !== 'okta') (c.stages.length > 0 ? this.alertCandidates.ordered : this.alertCandidates.now).push(c);
+        if (ir.input === 'alerts') continue;
+        if (c.eventTypes) {
           for (const t of c.eventTypes) {
             const list = this.byType.get(t) ?? [];
             list.push(c);
@@ -153,6 +158,31 @@ export class Engine {
     this.reorder.advance(ev.time, due);
     for (const r of due) this.processOrdered(r);
     this.offer(ev);
+    this.tick(this.reorder.released);
+  }
+
+  /**
+   * End of a one-off query: close every time-bound window (trailing missing-event steps, pipe
+   * windows) as if event time had run out. A scan that may be resumed does not call this: its
+   * windows close when later events move event time past them.
+   */
+  flush(): void {
+    this.drain();
+    this.tick(Infinity);
+    this.drain();
+  }
+
+  /** Let time-bound stages emit what is due at `watermark`, through the stages after them. */
+  private tick(watermark: number): void {
+    if (this.tickers.length === 0 || watermark <= this.ticked) return;
+    this.ticked = watermark;
+    for (const rule of this.tickers) {
+      rule.stages.forEach((stage, i) => {
+        if (!stage.tick) return;
+        const due = stage.tick(watermark);
+        if (due.length > 0) this.continueFrom(rule, i + 1, due);
+      });
+    }
   }
 
   /** Process everything still held (end of input). */
@@ -163,6 +193,7 @@ export class Engine {
       this.reorder.drain(out);
       for (const r of out) this.processOrdered(r);
     }
+    this.tick(this.reorder.released);
   }
 
   /** Event time up to which stateful rules have seen everything: older state may expire. */
@@ -198,15 +229,19 @@ export class Engine {
     for (const rule of rules) {
       if (source === rule.key) continue; // no rule reads its own alerts
       if (!rule.head(ev)) continue;
-      let matches: Match[] = [{ events: [ev], time: ev.time, fields: {} }];
-      for (const stage of rule.stages) {
-        const next: Match[] = [];
-        for (const m of matches) for (const out of stage.push(m)) next.push(out);
-        matches = next;
-        if (matches.length === 0) break;
-      }
-      for (const m of matches) this.raise(rule.ir, m);
+      this.continueFrom(rule, 0, [{ events: [ev], time: ev.time, fields: {} }]);
     }
+  }
+
+  /** Pass matches through a rule's stages from `index` on, and raise what comes out. */
+  private continueFrom(rule: CompiledRule, index: number, matches: Match[]): void {
+    for (let i = index; i < rule.stages.length && matches.length > 0; i++) {
+      const stage = rule.stages[i]!;
+      const next: Match[] = [];
+      for (const m of matches) for (const out of stage.push(m)) next.push(out);
+      matches = next;
+    }
+    for (const m of matches) this.raise(rule.ir, m);
   }
 
   private raise(rule: RuleIR, m: Match): void {

@@ -4,7 +4,7 @@
  * what it actively suppresses), the event types it covers, and the other loaded rules that
  * look at the same actions.
  */
-import type { FieldRef, Predicate, RuleIR, Scalar, Stage } from '../ir/types.js';
+import type { FieldRef, Predicate, RuleIR, Scalar, Stage, ValueExpr } from '../ir/types.js';
 import { requiredEventTypes } from '../engine/event-types.js';
 
 export interface Indicator {
@@ -37,6 +37,76 @@ function fieldName(f: FieldRef): string {
 
 function quote(v: Scalar): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+const ARITH_PRECEDENCE: Record<string, number> = { '+': 1, '-': 1, '*': 2, '/': 2, '%': 2 };
+const COMPARE_TEXT = { eq: '==', neq: '!=', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+
+/** Render a value expression in EQL-like syntax (`~` marks a case-insensitive node). */
+export function renderExpr(e: ValueExpr): string {
+  const ci = (x: { caseInsensitive?: boolean }): string => (x.caseInsensitive ? '~' : '');
+  const inner = (x: ValueExpr): string => (x.type === 'and' || x.type === 'or' || x.type === 'arith' ? `(${renderExpr(x)})` : renderExpr(x));
+  switch (e.type) {
+    case 'literal':
+      return e.value === null ? 'null' : quote(e.value);
+    case 'field':
+      return `${e.optional ? '?' : ''}${e.field.name}`;
+    case 'call':
+      return `${e.fn}${ci(e)}(${e.args.map(renderExpr).join(', ')})`;
+    case 'arith': {
+      const side = (x: ValueExpr): string => (x.type === 'arith' && ARITH_PRECEDENCE[x.op]! < ARITH_PRECEDENCE[e.op]! ? `(${renderExpr(x)})` : inner(x));
+      return `${side(e.left)} ${e.op} ${side(e.right)}`;
+    }
+    case 'neg':
+      return `-${inner(e.arg)}`;
+    case 'compare':
+      return `${inner(e.left)} ${COMPARE_TEXT[e.op]}${ci(e)} ${inner(e.right)}`;
+    case 'in':
+      return `${inner(e.arg)} in${ci(e)} (${e.values.map(renderExpr).join(', ')})`;
+    case 'match':
+      return `${inner(e.arg)} ${e.op === 'wildcard' ? 'like' : 'regex'}${ci(e)} (${e.patterns.map(renderExpr).join(', ')})`;
+    case 'and':
+    case 'or':
+      return e.args.map(inner).join(` ${e.type} `);
+    case 'not':
+      return `not ${inner(e.arg)}`;
+  }
+}
+
+/** Fields an expression reads. */
+function exprFields(e: ValueExpr, out: string[] = []): string[] {
+  switch (e.type) {
+    case 'literal':
+      break;
+    case 'field':
+      out.push(e.field.name);
+      break;
+    case 'call':
+      e.args.forEach((a) => exprFields(a, out));
+      break;
+    case 'arith':
+    case 'compare':
+      exprFields(e.left, out);
+      exprFields(e.right, out);
+      break;
+    case 'neg':
+    case 'not':
+      exprFields(e.arg, out);
+      break;
+    case 'in':
+      exprFields(e.arg, out);
+      e.values.forEach((a) => exprFields(a, out));
+      break;
+    case 'match':
+      exprFields(e.arg, out);
+      e.patterns.forEach((a) => exprFields(a, out));
+      break;
+    case 'and':
+    case 'or':
+      e.args.forEach((a) => exprFields(a, out));
+      break;
+  }
+  return out;
 }
 
 /** The comparison's kind as the catalog names it (eq, in, starts_with, …). */
@@ -101,6 +171,8 @@ export function renderPredicate(p: Predicate, parentOp?: 'and' | 'or'): string {
       return `${fieldName(p.field)} ${p.op} field ${fieldName(p.other)}`;
     case 'keyword':
       return `any value ${p.op} (${p.values.map(quote).join(', ')})`;
+    case 'expr':
+      return `eval(${renderExpr(p.expr)})`;
   }
 }
 
@@ -115,6 +187,9 @@ function collect(p: Predicate, negated: boolean, pos: Indicator[], neg: Indicato
       return;
     case 'const':
       return;
+    case 'expr':
+      for (const field of new Set(exprFields(p.expr))) (negated ? neg : pos).push({ field, kind: 'computed', values: [] });
+      return;
     default: {
       const field = p.type === 'keyword' ? '*' : fieldName(p.field);
       (negated ? neg : pos).push({ field, kind: kindOf(p), values: valuesOf(p) });
@@ -124,7 +199,9 @@ function collect(p: Predicate, negated: boolean, pos: Indicator[], neg: Indicato
 
 function stagePredicates(s: Stage): Predicate[] {
   if (s.type === 'filter') return [s.predicate];
-  if (s.type === 'sequence') return [...s.steps.map((x) => x.predicate), ...(s.until ? [s.until] : [])];
+  if (s.type === 'sequence') return [...s.steps.map((x) => x.predicate), ...(s.until ? [s.until.predicate] : [])];
+  if (s.type === 'sample') return s.steps.map((x) => x.predicate);
+  if (s.type === 'pipe' && s.predicate) return [s.predicate];
   return [];
 }
 
@@ -141,10 +218,28 @@ function stageText(s: Stage): { text: string; detail: Record<string, unknown> } 
       return { text: `new terms ${s.fields.map(fieldName).join(', ')} within ${s.historyMs / 86400000} days`, detail: { fields: s.fields.map(fieldName), historyDays: s.historyMs / 86400000 } };
     case 'threshold':
       return { text: `count >= ${s.value} by ${s.groupBy.map(fieldName).join(', ') || 'all'}`, detail: { groupBy: s.groupBy.map(fieldName), value: s.value } };
-    case 'sequence':
+    case 'sequence': {
+      const by = s.by.map(renderExpr);
+      const step = (x: { predicate: Predicate; by?: ValueExpr[]; missing?: boolean; runs?: number }): string =>
+        `${x.missing ? '!' : ''}[${renderPredicate(x.predicate)}]${x.by?.length ? ` by ${x.by.map(renderExpr).join(', ')}` : ''}${x.runs && x.runs > 1 ? ` with runs=${x.runs}` : ''}`;
       return {
-        text: `sequence${s.by.length ? ` by ${s.by.map(fieldName).join(', ')}` : ''}${s.maxspanMs ? ` with maxspan=${s.maxspanMs / 60000}m` : ''}: ${s.steps.map((x) => `[${renderPredicate(x.predicate)}]`).join(' ')}`,
-        detail: { by: s.by.map(fieldName), maxspanMs: s.maxspanMs, steps: s.steps.length },
+        text: `sequence${by.length ? ` by ${by.join(', ')}` : ''}${s.maxspanMs ? ` with maxspan=${s.maxspanMs / 60000}m` : ''}: ${s.steps.map(step).join(' ')}${s.until ? ` until ${step(s.until)}` : ''}`,
+        detail: { by, maxspanMs: s.maxspanMs, steps: s.steps.length, missingSteps: s.steps.filter((x) => x.missing).length },
+      };
+    }
+    case 'sample': {
+      const by = s.by.map(renderExpr);
+      return { text: `sample${by.length ? ` by ${by.join(', ')}` : ''}: ${s.steps.map((x) => `[${renderPredicate(x.predicate)}]`).join(' ')}`, detail: { by, steps: s.steps.length } };
+    }
+    case 'pipe': {
+      const args = s.n !== undefined ? ` ${s.n}` : s.predicate ? ` ${renderPredicate(s.predicate)}` : s.keys?.length ? ` ${s.keys.map(renderExpr).join(', ')}` : '';
+      const per = Number.isFinite(s.windowMs) ? ` (per ${s.windowMs / 60000} min window)` : '';
+      return { text: `| ${s.pipe}${args}${per}`, detail: { pipe: s.pipe, windowMs: Number.isFinite(s.windowMs) ? s.windowMs : null } };
+    }
+    case 'suppress':
+      return {
+        text: `one alert per ${s.groupBy.map(fieldName).join(', ')} ${s.durationMs ? `per ${s.durationMs / 60000} min` : 'per rule execution'}; missing fields: ${s.missingFields}`,
+        detail: { groupBy: s.groupBy.map(fieldName), durationMs: s.durationMs ?? null, missingFields: s.missingFields },
       };
     case 'correlation':
       return { text: `${s.kind} of ${s.rules.join(', ')} by ${s.groupBy.map(fieldName).join(', ')} within ${s.timespanMs / 60000} min`, detail: { kind: s.kind, rules: s.rules } };

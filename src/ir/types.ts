@@ -84,7 +84,42 @@ export type Predicate =
       options?: CompareOptions;
     }
   /** Keyword search: any string value anywhere in the event matches (Sigma keyword lists). */
-  | { type: 'keyword'; op: 'eq' | 'wildcard' | 'contains' | 'regex'; values: string[]; options?: CompareOptions };
+  | { type: 'keyword'; op: 'eq' | 'wildcard' | 'contains' | 'regex'; values: string[]; options?: CompareOptions }
+  /**
+   * A computed condition (EQL functions, arithmetic, field-to-field comparisons): the value
+   * expression is evaluated with null propagation; the event matches only when it is `true`
+   * (null and false do not match, as a query-side script filter in Elasticsearch).
+   */
+  | { type: 'expr'; expr: ValueExpr; semantics?: ExprSemantics };
+
+/**
+ * How a value expression treats what the two EQL engines disagree on (reference elastic.md §2.5):
+ *  - 'elasticsearch' (default): a multi-valued field compares true when any value does;
+ *  - 'python': the `endgameinc/eql` reference engine (a list compared with a scalar is null).
+ * Case folding is per node (`caseInsensitive`), set by the dialect.
+ */
+export type ExprSemantics = 'elasticsearch' | 'python';
+
+/**
+ * Value expressions, evaluated three-valued (a missing field or a null anywhere gives null,
+ * `and`/`or`/`not` are Kleene). Function names come from the engine's one function registry
+ * (src/engine/expr/functions); a name missing there makes the rule unsupported, by name.
+ */
+export type ValueExpr =
+  | { type: 'literal'; value: Scalar | null }
+  /** `optional`: EQL `?field` (an unknown field is null instead of an error; a null join key is allowed). */
+  | { type: 'field'; field: FieldRef; optional?: boolean }
+  | { type: 'call'; fn: string; args: ValueExpr[]; caseInsensitive?: boolean }
+  | { type: 'arith'; op: '+' | '-' | '*' | '/' | '%'; left: ValueExpr; right: ValueExpr }
+  | { type: 'neg'; arg: ValueExpr }
+  /** Comparison; `eq`/`neq` against the null literal is an is-null / is-not-null test (never null). */
+  | { type: 'compare'; op: 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte'; left: ValueExpr; right: ValueExpr; caseInsensitive?: boolean }
+  | { type: 'in'; arg: ValueExpr; values: ValueExpr[]; caseInsensitive?: boolean }
+  /** EQL `:`, `like`, `regex` (and their `~` forms): any pattern matching makes it true. */
+  | { type: 'match'; op: 'wildcard' | 'regex'; arg: ValueExpr; patterns: ValueExpr[]; caseInsensitive?: boolean }
+  | { type: 'and'; args: ValueExpr[] }
+  | { type: 'or'; args: ValueExpr[] }
+  | { type: 'not'; arg: ValueExpr };
 
 /* ------------------------------------------------------------------------------------------ */
 /* Stages                                                                                      */
@@ -126,13 +161,75 @@ export interface ThresholdStage {
   cardinality?: { field: FieldRef; value: number }[];
 }
 
-/** EQL-style ordered sequence of predicates joined by keys within a maximum span. */
+/** One step of a sequence or sample: the events it takes and its own join keys. */
+export interface SequenceStep {
+  predicate: Predicate;
+  /** Join keys of this step (EQL `[...] by k`), after the sequence-wide `by` keys. */
+  by?: ValueExpr[];
+  /** EQL `![...]`: no such event may occur at this position (needs `maxspanMs`). */
+  missing?: boolean;
+  /** EQL `with runs=N`: the step repeats N times (1..100). */
+  runs?: number;
+}
+
+/**
+ * EQL `sequence`: events matching the steps in order, with equal join keys, all within
+ * `maxspanMs` of the first. One pending sequence per (step, key): a newer one replaces the older
+ * (Elasticsearch's state machine). `until` drops the pending sequences of its key. The stage
+ * reads events (its rule's head filter is the OR of the steps), not another stage's matches.
+ */
 export interface SequenceStage {
   type: 'sequence';
-  by: FieldRef[];
+  by: ValueExpr[];
   maxspanMs?: number;
-  steps: { predicate: Predicate; by?: FieldRef[]; missing?: boolean; runs?: number }[];
-  until?: Predicate;
+  steps: SequenceStep[];
+  until?: { predicate: Predicate; by?: ValueExpr[] };
+  /** Join keys compare case-insensitively (the Python reference engine; not Elasticsearch). */
+  caseInsensitiveKeys?: boolean;
+  semantics?: ExprSemantics;
+}
+
+/** EQL `sample by k [...] [...]`: one event per step with equal keys, in any order, no time bound. */
+export interface SampleStage {
+  type: 'sample';
+  by: ValueExpr[];
+  steps: SequenceStep[];
+  semantics?: ExprSemantics;
+}
+
+/**
+ * EQL pipes. A scheduled rule applies them to the results of one execution, so here they apply
+ * per window of `windowMs` of event time (the rule's interval); `Infinity` = the whole input
+ * (a one-off query, the conformance suite). `head`/`filter` pass results on at once; `tail`,
+ * `sort`, `unique`, `count` and `unique_count` emit when the window closes.
+ */
+export interface PipeStage {
+  type: 'pipe';
+  pipe: 'head' | 'tail' | 'filter' | 'unique' | 'unique_count' | 'count' | 'sort';
+  /** head / tail */
+  n?: number;
+  /** filter */
+  predicate?: Predicate;
+  /** unique / unique_count / count / sort keys */
+  keys?: ValueExpr[];
+  windowMs: number;
+  semantics?: ExprSemantics;
+}
+
+/**
+ * Elastic alert suppression: one alert per group; later matches of the group increment
+ * `kibana.alert.suppression.docs_count` and move `.end` instead of raising alerts.
+ */
+export interface SuppressStage {
+  type: 'suppress';
+  groupBy: FieldRef[];
+  /** The suppression window; undefined = per rule execution (a window of `intervalMs`). */
+  durationMs?: number;
+  intervalMs: number;
+  /** A missing group-by field: `suppress` groups it as null; `doNotSuppress` alerts every event. */
+  missingFields: 'suppress' | 'doNotSuppress';
+  /** Multi-valued group-by fields: one group per value (query, threshold) or the array as one value. */
+  arrays: 'explode' | 'whole';
 }
 
 /** Sigma / Panther correlation over the alerts of other rules. */
@@ -145,7 +242,16 @@ export interface CorrelationStage {
   condition: { op: 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'neq'; value: number; field?: FieldRef };
 }
 
-export type Stage = FilterStage | DedupStage | NewTermsStage | ThresholdStage | SequenceStage | CorrelationStage;
+export type Stage =
+  | FilterStage
+  | DedupStage
+  | NewTermsStage
+  | ThresholdStage
+  | SequenceStage
+  | SampleStage
+  | PipeStage
+  | SuppressStage
+  | CorrelationStage;
 export type StageType = Stage['type'];
 
 /* ------------------------------------------------------------------------------------------ */
@@ -182,8 +288,11 @@ export interface RuleIR {
   references: string[];
   falsePositives: string[];
   author?: string;
-  /** Which events the rule reads: Okta System Log events, or alerts of other rules. */
-  input: 'okta' | 'alerts';
+  /**
+   * Which events the rule reads: Okta System Log events, alerts of other rules, or both (an
+   * Elastic rule whose `index` names Okta logs and `.alerts-security.*`).
+   */
+  input: 'okta' | 'alerts' | 'both';
   stages: Stage[];
   /** Elastic building-block rules: alerts are written but hidden from the default view. */
   buildingBlock?: boolean;

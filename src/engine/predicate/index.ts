@@ -9,6 +9,7 @@
  *   compare.ts (eq, wildcard, contains/startswith/endswith, regex, cidr, lt/lte/gt/gte),
  *   keyword.ts, fieldref.ts; exists / null are below.
  */
+import { compileExpr } from '../expr/index.js';
 import type { CanonicalEvent } from '../../event/types.js';
 import type { FieldRef, Predicate } from '../../ir/types.js';
 import { resolveField, type Accessor, type SchemaContext } from '../../schema/index.js';
@@ -125,6 +126,8 @@ export function predicateCost(p: Predicate): number {
       return 6;
     case 'keyword':
       return 50;
+    case 'expr':
+      return 20;
     case 'not':
       return predicateCost(p.arg) + 0.1;
     case 'and':
@@ -183,6 +186,10 @@ class Compiler {
         return compileFieldRef(this.field(p.field), this.field(p.other), p.op, p.options);
       case 'keyword':
         return compileKeyword(p.op, p.values, p.options);
+      case 'expr': {
+        const value = compileExpr(p.expr, (f) => this.field(f), p.semantics);
+        return (ev) => value(ev) === true;
+      }
     }
   }
 }

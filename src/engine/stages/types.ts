@@ -34,6 +34,12 @@ export interface StageContext {
 
 export interface StageRuntime {
   push(m: Match): Match[];
+  /**
+   * Event time moved on: every event up to `watermark` has been pushed. Stages whose output
+   * depends on time passing (a missing-event sequence step, a pipe window closing) return the
+   * matches that are now due. `Infinity` closes everything (end of a one-off query).
+   */
+  tick?(watermark: number): Match[];
 }
 
 export interface StageFactory<S extends Stage = Stage> {
