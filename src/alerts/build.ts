@@ -233,7 +233,42 @@ function thresholdReason(rule: RuleIR, m: Match, severity: string): string {
   return `${String(result['count'] ?? m.events.length)} events${terms.length > 0 ? ` with ${terms.join(', ')}` : ''} created ${severity} alert ${rule.name}.`;
 }
 
-export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: string): JsonObject {
+/** Extra material for an alert of a group (Kibana's EQL sequence alerts). */
+interface GroupPart {
+  /** `kibana.alert.group.id`: the shell alert's id, shared by the group. */
+  groupId: string;
+  /** Building block `kibana.alert.group.index`; absent for the shell alert. */
+  index?: number;
+  /** The shell alert's ancestors include its building blocks. */
+  ancestors?: Ancestor[];
+}
+
+/**
+ * An EQL sequence's alerts, as Kibana writes them (reference elastic.md §3.5): one building-block
+ * alert per event of the sequence (`kibana.alert.building_block_type: default`,
+ * `kibana.alert.group.id`, `kibana.alert.group.index` = position) and one shell alert holding the
+ * fields common to all of them, whose ancestors are the building blocks. Ids are deterministic:
+ * the shell's from the rule and events, each building block's from the shell's and its position.
+ */
+export function buildSequenceAlerts(rule: RuleIR, m: Match, schema: SchemaContext): { uuid: string; doc: JsonObject }[] {
+  const shellId = alertId(rule, m);
+  const blocks = m.events.map((ev, index) => {
+    const uuid = createHash('sha256').update(`${shellId}\nbuilding-block\n${index}`).digest('hex');
+    const doc = buildAlert(rule, { events: [ev], time: m.time, fields: m.fields }, schema, uuid, { groupId: shellId, index });
+    return { uuid, doc };
+  });
+  const blockAncestors: Ancestor[] = blocks.map((b) => ({
+    id: b.uuid,
+    type: 'signal',
+    index: ALERTS_INDEX,
+    depth: b.doc['kibana.alert.depth'] as number,
+    rule: ruleUuid(rule),
+  }));
+  const shell = buildAlert(rule, m, schema, shellId, { groupId: shellId, ancestors: blockAncestors });
+  return [...blocks, { uuid: shellId, doc: shell }];
+}
+
+export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: string, group?: GroupPart): JsonObject {
   // Threshold matches (`oktopus.synthetic`) build a new document instead of copying events.
   const synthetic = m.fields['oktopus.synthetic'] === true;
   const sources = synthetic ? [syntheticDocument(m)] : m.events.map((ev) => sourceDocument(ev, schema));
@@ -261,6 +296,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
       }
     }
   }
+  for (const a of group?.ancestors ?? []) ancestors.push(a);
   const depth = Math.max(0, ...ancestors.map((a) => a.depth)) + 1;
 
   const alert: Record<string, Json> = {
@@ -289,7 +325,9 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
     'kibana.space_ids': ['default'],
   };
   if (rule.author) alert['kibana.alert.rule.author'] = [rule.author];
-  if (rule.buildingBlock) alert['kibana.alert.building_block_type'] = 'default';
+  if (rule.buildingBlock || group?.index !== undefined) alert['kibana.alert.building_block_type'] = 'default';
+  if (group) alert['kibana.alert.group.id'] = group.groupId;
+  if (group?.index !== undefined) alert['kibana.alert.group.index'] = group.index;
   Object.assign(doc, alert);
 
   setField(doc, 'oktopus.dialect', rule.dialect);

@@ -7,6 +7,7 @@ import type { CanonicalEvent, JsonObject } from '../event/types.js';
 import type { RuleIR } from '../ir/types.js';
 import type { SchemaContext } from '../schema/index.js';
 import type { StateStore } from '../store/types.js';
+import { ruleUuid } from '../alerts/build.js';
 import { requiredEventTypes } from './event-types.js';
 import { compilePredicate } from './predicate/index.js';
 import { stageFactory } from './stages/index.js';
@@ -16,6 +17,8 @@ export interface CompiledRule {
   ir: RuleIR;
   /** `dialect:id`, what an alert event names as its source rule (see the engine's own-alert check). */
   key: string;
+  /** Kibana's rule uuid (what alert ancestors name as their rule). */
+  uuid: string;
   /** Event types (lower-case) the rule can match; undefined = any. */
   eventTypes?: Set<string>;
   head: (ev: CanonicalEvent) => boolean;
@@ -53,5 +56,5 @@ export function compileRule(ir: RuleIR, schema: SchemaContext, store: StateStore
       attach: (uuid, update) => hooks.attach(uuid, update),
     }),
   );
-  return { ir, key: `${ir.dialect}:${ir.id}`, eventTypes, head, stages };
+  return { ir, key: `${ir.dialect}:${ir.id}`, uuid: ruleUuid(ir), eventTypes, head, stages };
 }

@@ -12,7 +12,7 @@ import { makeEvent } from '../event/types.js';
 import type { RuleIR, UnsupportedRule } from '../ir/types.js';
 import type { SchemaContext } from '../schema/index.js';
 import type { StateStore, StoredAlert } from '../store/types.js';
-import { alertId, buildAlert, setField } from '../alerts/build.js';
+import { alertId, buildAlert, buildSequenceAlerts, setField } from '../alerts/build.js';
 import { compileRule, type CompiledRule } from './compile.js';
 import { ReorderBuffer } from './reorder.js';
 import { compilePath } from '../schema/path.js';
@@ -38,6 +38,22 @@ const alertDialect = compilePath('oktopus.dialect');
 /** `dialect:rule id` of the rule that raised an alert event (undefined for Okta events). */
 function sourceOf(ev: CanonicalEvent): string | undefined {
   return ev.kind === 'alert' ? `${String(alertDialect(ev.doc))}:${String(alertRuleId(ev.doc))}` : undefined;
+}
+
+/**
+ * Rule uuids among an alert's ancestors. Kibana skips an EQL result whose events descend from
+ * an alert of the same rule (no self-feeding through another rule's alert); so do we, for
+ * every rule reading alerts.
+ */
+function ancestorRules(ev: CanonicalEvent): Set<string> {
+  let set = ev.cache.get('ancestor-rules') as Set<string> | undefined;
+  if (!set) {
+    set = new Set();
+    const list = ev.doc['kibana.alert.ancestors'];
+    if (Array.isArray(list)) for (const a of list) if (a && typeof a === 'object' && !Array.isArray(a) && typeof a['rule'] === 'string') set.add(a['rule']);
+    ev.cache.set('ancestor-rules', set);
+  }
+  return set;
 }
 
 /** Duplicate events are recognised within a day of each other (configurable). */
@@ -228,6 +244,7 @@ export class Engine {
     const source = sourceOf(ev);
     for (const rule of rules) {
       if (source === rule.key) continue; // no rule reads its own alerts
+      if (source !== undefined && ancestorRules(ev).has(rule.uuid)) continue; // nor alerts descending from them
       if (!rule.head(ev)) continue;
       this.continueFrom(rule, 0, [{ events: [ev], time: ev.time, fields: {} }]);
     }
@@ -245,8 +262,16 @@ export class Engine {
   }
 
   private raise(rule: RuleIR, m: Match): void {
+    if (rule.stages.some((s) => s.type === 'sequence')) {
+      for (const a of buildSequenceAlerts(rule, m, this.schema)) this.store1(rule, m, a.uuid, a.doc);
+      return;
+    }
     const uuid = alertId(rule, m);
-    const doc = buildAlert(rule, m, this.schema, uuid);
+    this.store1(rule, m, uuid, buildAlert(rule, m, this.schema, uuid));
+  }
+
+  /** Store one alert (once: ids are deterministic), and feed it back to rules that read alerts. */
+  private store1(rule: RuleIR, m: Match, uuid: string, doc: JsonObject): void {
     const stored: StoredAlert = { uuid, ruleId: rule.id, time: m.time, doc };
     if (!this.store.addAlert(stored)) {
       this.stats.replayedAlerts++;
