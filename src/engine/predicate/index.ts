@@ -143,6 +143,12 @@ function byCost(args: Predicate[]): Predicate[] {
     .map((x) => x.a);
 }
 
+/** Python's truth value of an expression result (None, False, 0, "" and [] are false). */
+function pythonTruthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  return !(Array.isArray(v) && v.length === 0);
+}
+
 class Compiler {
   private readonly accessors = new Map<string, Accessor>();
 
@@ -188,7 +194,9 @@ class Compiler {
         return compileKeyword(p.op, p.values, p.options);
       case 'expr': {
         const value = compileExpr(p.expr, (f) => this.field(f), p.semantics);
-        return (ev) => value(ev) === true;
+        // Elasticsearch filters on a boolean script result; the Python engine keeps an event
+        // whose result is truthy (`where length(x)`).
+        return p.semantics === 'python' ? (ev) => pythonTruthy(value(ev)) : (ev) => value(ev) === true;
       }
     }
   }
