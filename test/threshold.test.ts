@@ -274,6 +274,7 @@ test('Elastic threshold rules: field as a string (API form), no field, default f
   assert.match(bad.unsupported[0]!.reason, /elastic\/threshold from "now-1M\/d"/);
   assert.throws(() => parseElastic(json({ threshold: { field: 'a', value: 0 } }), 'r.json'), /threshold.value must be an integer >= 1/);
   assert.throws(() => parseElastic(json({ threshold: { field: ['a', 'b', 'c', 'd'], value: 1 } }), 'r.json'), /0 to 3 field names/);
+  // alert_suppression (duration form) runs: test/elastic-suppression.test.ts.
   const suppressed = parseElastic(json({ alert_suppression: { duration: { value: 5, unit: 'm' } } }), 'r.json');
-  assert.equal(suppressed.unsupported[0]!.reason, 'not yet supported: elastic/threshold with alert_suppression');
+  assert.equal(suppressed.rules[0]!.stages[2]!.type, 'suppress');
 });

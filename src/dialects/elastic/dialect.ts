@@ -2,8 +2,10 @@
  * Elastic detection-rules (TOML, or the Kibana / detection-rules API JSON form).
  *
  * `query` rules (KQL, or Lucene that reads the same as KQL; query.ts), `new_terms` rules
- * (new-terms.ts) and `threshold` rules (threshold.ts) are translated. EQL rules, and rules with
- * `alert_suppression` or exception lists, are reported by name and type as not yet supported.
+ * (new-terms.ts), `threshold` rules (threshold.ts) and `eql` rules (eql-rule.ts) are translated,
+ * with their `alert_suppression` (suppression.ts: a `suppress` stage after the rule's own stages;
+ * refused on EQL sequences and samples, as Kibana does). Rules with exception lists are reported
+ * by name and type as not yet supported.
  * ES|QL and machine_learning rules can never run here and say so.
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -13,15 +15,25 @@ import type { DialectModule, ParsedRules } from '../types.js';
 import { queryRule } from './query.js';
 import { newTermsRule } from './new-terms.js';
 import { thresholdRule } from './threshold.js';
+import { eqlRule } from './eql-rule.js';
+import { parseSuppression, withSuppression } from './suppression.js';
 
 type Obj = Record<string, unknown>;
 
-/** Index patterns that hold Okta System Log events or security alerts. */
-export function elasticInput(index: unknown): 'okta' | 'alerts' | undefined {
+/** Which events a rule reads, from its index patterns. */
+export type ElasticInput = 'okta' | 'alerts' | 'both';
+
+/**
+ * Index patterns that hold Okta System Log events (`logs-okta*`, `filebeat-*`; no index at all
+ * is the default data view, read as Okta logs) and/or security alerts (`.alerts-security.*`):
+ * both kinds named -> 'both'; undefined when neither is named.
+ */
+export function elasticInput(index: unknown): ElasticInput | undefined {
   const list = Array.isArray(index) ? index.map(String) : [];
-  if (list.some((i) => i.startsWith('.alerts-security'))) return 'alerts';
-  if (list.length === 0 || list.some((i) => /okta|filebeat-\*/.test(i))) return 'okta';
-  return undefined;
+  const alerts = list.some((i) => i.startsWith('.alerts-security'));
+  const okta = list.length === 0 || list.some((i) => /okta|filebeat-\*/.test(i));
+  if (alerts) return okta ? 'both' : 'alerts';
+  return okta ? 'okta' : undefined;
 }
 
 /** The `rule` object of a TOML file or of a Kibana/API JSON export. */
@@ -50,15 +62,23 @@ export function elasticRuleObject(text: string, file: string): Obj {
 }
 
 /**
- * Alert suppression and exception lists change which alerts a rule raises; they are not built
- * yet, so such rules stay unsupported. An empty `exceptions_list` (as Kibana exports carry) is
- * no exception list.
+ * Exception lists change which alerts a rule raises; they are not built yet, so such rules stay
+ * unsupported. An empty `exceptions_list` (as Kibana exports carry) is no exception list.
  */
-function hasSuppressionOrExceptions(r: Obj): boolean {
+function hasExceptions(r: Obj): boolean {
   const exceptions = r['exceptions_list'];
-  const hasExceptions = Array.isArray(exceptions) ? exceptions.length > 0 : exceptions !== undefined && exceptions !== null;
-  return (r['alert_suppression'] !== undefined && r['alert_suppression'] !== null) || hasExceptions;
+  return Array.isArray(exceptions) ? exceptions.length > 0 : exceptions !== undefined && exceptions !== null;
 }
+
+type Builder = (r: Obj, base: { id: string; name: string; ruleType: string; file: string }, input: ElasticInput, text: string) => RuleIR | UnsupportedRule;
+
+/** The rule types translated here, by `type`. */
+const BUILDERS = new Map<string, Builder>([
+  ['query', queryRule],
+  ['new_terms', newTermsRule],
+  ['threshold', thresholdRule],
+  ['eql', eqlRule],
+]);
 
 export function parseElastic(text: string, file: string): ParsedRules {
   const r = elasticRuleObject(text, file);
@@ -70,10 +90,18 @@ export function parseElastic(text: string, file: string): ParsedRules {
   }
   const base = { id, name, dialect: 'elastic' as const, ruleType: type, file };
   const input = elasticInput(r['index']);
-  const runs = type === 'query' || type === 'new_terms' || type === 'threshold';
-  if (input !== undefined && runs && !hasSuppressionOrExceptions(r)) {
-    const build = type === 'query' ? queryRule : type === 'new_terms' ? newTermsRule : thresholdRule;
-    const built: RuleIR | UnsupportedRule = build(r, { id, name, ruleType: type, file }, input, text);
+  const build = BUILDERS.get(type);
+  if (input !== undefined && build && !hasExceptions(r)) {
+    // A malformed alert_suppression is an error whatever the rest of the rule says.
+    const suppression = parseSuppression(r, type, file, text);
+    let built: RuleIR | UnsupportedRule = build(r, { id, name, ruleType: type, file }, input, text);
+    if (suppression && 'stages' in built) {
+      // Kibana suppresses EQL alerts of single-event queries only, not sequences.
+      const multiEvent = built.stages.find((st) => st.type === 'sequence' || st.type === 'sample');
+      built = multiEvent
+        ? { ...base, status: 'unsupported', reason: `not supported: elastic/${type} ${multiEvent.type} with alert_suppression (Kibana suppresses non-sequence EQL only)` }
+        : withSuppression(built, suppression, r);
+    }
     return 'stages' in built ? { rules: [built], unsupported: [] } : { rules: [], unsupported: [built] };
   }
   let entry: UnsupportedRule;
@@ -84,9 +112,8 @@ export function parseElastic(text: string, file: string): ParsedRules {
   } else if (type === 'machine_learning') {
     const job = Array.isArray(r['machine_learning_job_id']) ? r['machine_learning_job_id'].join(', ') : String(r['machine_learning_job_id'] ?? '');
     entry = { ...base, status: 'unsupported', reason: `not supported: elastic/machine_learning (needs the Elastic ML job ${job})` };
-  } else if (type === 'query' || type === 'new_terms' || type === 'threshold') {
-    const what = [r['alert_suppression'] ? 'alert_suppression' : '', hasSuppressionOrExceptions(r) && !r['alert_suppression'] ? 'exceptions_list' : ''].filter(Boolean).join(', ');
-    entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type} with ${what}` };
+  } else if (build) {
+    entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type} with exceptions_list` };
   } else {
     entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type}${r['language'] ? ` (${String(r['language'])})` : ''}` };
   }

@@ -25,7 +25,7 @@ function termsConfig(r: Obj): { fields: unknown; history: unknown } {
 export function newTermsRule(
   r: Obj,
   base: { id: string; name: string; ruleType: string; file: string },
-  input: 'okta' | 'alerts',
+  input: 'okta' | 'alerts' | 'both',
   text: string,
 ): RuleIR | UnsupportedRule {
   const { fields, history } = termsConfig(r);

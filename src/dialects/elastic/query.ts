@@ -32,7 +32,7 @@ function syntaxError(e: KqlSyntaxError, text: string, query: string, file: strin
 export function queryRule(
   r: Obj,
   base: { id: string; name: string; ruleType: string; file: string },
-  input: 'okta' | 'alerts',
+  input: 'okta' | 'alerts' | 'both',
   text: string,
 ): RuleIR | UnsupportedRule {
   const query = r['query'];

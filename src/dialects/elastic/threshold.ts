@@ -29,7 +29,7 @@ function positiveInt(v: unknown): v is number {
 export function thresholdRule(
   r: Obj,
   base: { id: string; name: string; ruleType: string; file: string },
-  input: 'okta' | 'alerts',
+  input: 'okta' | 'alerts' | 'both',
   text: string,
 ): RuleIR | UnsupportedRule {
   const t = r['threshold'];

@@ -1,0 +1,97 @@
+/**
+ * Elastic `eql` rules: an EQL query (Elasticsearch syntax and semantics, eql/) over the rule's
+ * index. An event query is one `filter` stage; a sequence is the OR of its clauses as the head
+ * filter, then a `sequence` stage; a sample likewise; `| head` / `| tail` become pipe stages
+ * over windows of the rule's `interval` (the results of one execution).
+ *
+ * Rule fields:
+ *  - `event_category_override`: the event category field (default `event.category`);
+ *  - `timestamp_field` other than `@timestamp`, `tiebreaker_field`: events are ordered by their
+ *    time (`@timestamp` = Okta `published`) here; the rule runs, with a note in its description;
+ *  - `timestamp_override` only moves Kibana's range filter, nothing to do here.
+ * Field names are ECS (schema 'ecs' also reads alert documents, so one schema serves the
+ * inputs okta, alerts and both). Syntax errors are reported at their place in the rule file
+ * with the query line and a caret; constructs Elasticsearch EQL refuses (join, lineage, pipes
+ * other than head/tail, unknown functions) make the rule unsupported, by name.
+ */
+import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
+import { RuleError } from '../errors.js';
+import { EqlSyntaxError, EqlUnsupportedError, parseEql, queryToStages, type Query } from './eql/index.js';
+import { caretExcerpt, locate } from './kql/errors.js';
+import { elasticMetadata, type Obj } from './metadata.js';
+import { intervalMs } from './suppression.js';
+
+/** Where the query's text starts in the file, when it is written there verbatim (once). */
+function queryOffsetInFile(text: string, query: string): number | undefined {
+  const at = text.indexOf(query);
+  return at >= 0 && text.indexOf(query, at + 1) < 0 ? at : undefined;
+}
+
+function syntaxError(e: EqlSyntaxError, text: string, query: string, file: string): RuleError {
+  const start = queryOffsetInFile(text, query);
+  if (start === undefined) {
+    return new RuleError(file, `invalid EQL in query (query line ${e.line}, column ${e.column}): ${e.reason}\n${e.excerpt}`);
+  }
+  const at = locate(text, start + e.offset);
+  return new RuleError(file, `invalid EQL in query: ${e.reason}\n${caretExcerpt(at.lineText, at.column)}`, at.line, at.column);
+}
+
+/**
+ * An `eql` rule -> RuleIR, or UnsupportedRule when its query cannot run here.
+ * `input` has been checked by the caller.
+ */
+export function eqlRule(
+  r: Obj,
+  base: { id: string; name: string; ruleType: string; file: string },
+  input: 'okta' | 'alerts' | 'both',
+  text: string,
+): RuleIR | UnsupportedRule {
+  const query = r['query'];
+  const language = typeof r['language'] === 'string' ? r['language'] : 'eql';
+  if (typeof query !== 'string') throw new RuleError(base.file, 'an eql rule needs a string field query');
+  if (language !== 'eql') {
+    return { ...base, dialect: 'elastic', status: 'unsupported', reason: `not supported: elastic/eql with language ${language}` };
+  }
+  const override = r['event_category_override'];
+  if (override !== undefined && (typeof override !== 'string' || override.trim() === '')) {
+    throw new RuleError(base.file, 'event_category_override must be a field name');
+  }
+  const windowMs = intervalMs(r, base.file);
+
+  let ast: Query;
+  try {
+    ast = parseEql(query, { syntax: 'elasticsearch' });
+  } catch (e) {
+    if (e instanceof EqlSyntaxError) throw syntaxError(e, text, query, base.file);
+    throw e;
+  }
+
+  let stages;
+  try {
+    stages = queryToStages(ast, {
+      syntax: 'elasticsearch',
+      schema: 'ecs',
+      categoryField: typeof override === 'string' ? override.trim() : 'event.category',
+      windowMs,
+    }).stages;
+  } catch (e) {
+    if (e instanceof EqlUnsupportedError) {
+      return { ...base, dialect: 'elastic', status: 'unsupported', reason: `not supported: elastic/eql: ${e.message}` };
+    }
+    throw e;
+  }
+
+  const meta = elasticMetadata(r, base);
+  const notes: string[] = [];
+  const ts = r['timestamp_field'];
+  if (typeof ts === 'string' && ts !== '@timestamp') {
+    notes.push(`timestamp_field ${ts} is not honoured: events are ordered by @timestamp (Okta published)`);
+  }
+  const tie = r['tiebreaker_field'];
+  if (typeof tie === 'string' && tie !== '') notes.push(`tiebreaker_field ${tie} is not honoured: events with equal times keep their input order`);
+  if (notes.length > 0) {
+    const note = `[oktopus] ${notes.join('; ')}.`;
+    meta.description = meta.description ? `${meta.description}\n\n${note}` : note;
+  }
+  return { ...meta, input, stages };
+}

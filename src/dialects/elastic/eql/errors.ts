@@ -1,0 +1,47 @@
+/**
+ * EQL errors. Positions are 0-based offsets into the query; `line`/`column` are 1-based and
+ * `excerpt` is the query line with a caret under the position (the KQL errors' format):
+ *
+ *     sequence by user.name with maxspan=30x
+ *     -----------------------------------^
+ */
+import { caretExcerpt, locate } from '../kql/errors.js';
+
+/** The query is not EQL (lexer.ts, parser.ts). */
+export class EqlSyntaxError extends Error {
+  readonly offset: number;
+  readonly line: number;
+  readonly column: number;
+  readonly excerpt: string;
+  /** The message without the excerpt. */
+  readonly reason: string;
+
+  constructor(query: string, offset: number, reason: string) {
+    const { line, column, lineText } = locate(query, offset);
+    const excerpt = caretExcerpt(lineText, column);
+    super(`${reason} (line ${line}, column ${column})\n${excerpt}`);
+    this.name = 'EqlSyntaxError';
+    this.offset = offset;
+    this.line = line;
+    this.column = column;
+    this.excerpt = excerpt;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Valid EQL whose meaning cannot be reproduced here (to-ir.ts): `construct` names it
+ * (`join`, `descendant of`, `| unique`, `function arraySearch`...), `message` says why.
+ */
+export class EqlUnsupportedError extends Error {
+  readonly construct: string;
+  /** Offset of the construct in the query, when known. */
+  readonly offset: number | undefined;
+
+  constructor(construct: string, message: string, offset?: number) {
+    super(message);
+    this.name = 'EqlUnsupportedError';
+    this.construct = construct;
+    this.offset = offset;
+  }
+}
