@@ -238,7 +238,7 @@ function stageText(s: Stage): { text: string; detail: Record<string, unknown> } 
     }
     case 'suppress':
       return {
-        text: `one alert per ${s.groupBy.map(fieldName).join(', ')} ${s.durationMs ? `per ${s.durationMs / 60000} min` : 'per rule execution'}; missing fields: ${s.missingFields}`,
+        text: `one alert per ${s.groupBy.length ? s.groupBy.map(fieldName).join(', ') : 'rule'} ${s.durationMs ? `per ${s.durationMs / 60000} min` : 'per rule execution'}; missing fields: ${s.missingFields}`,
         detail: { groupBy: s.groupBy.map(fieldName), durationMs: s.durationMs ?? null, missingFields: s.missingFields },
       };
     case 'correlation':
@@ -328,7 +328,7 @@ function table(rows: string[][]): string {
 
 export function renderExplanation(e: Explanation): string {
   let s = `${e.name}\n`;
-  s += `  id ${e.id} · ${e.dialect}/${e.ruleType} · severity ${e.severity} (risk ${e.riskScore}) · reads ${e.input === 'alerts' ? 'alerts of other rules' : 'Okta System Log'}${e.enabled ? '' : ' · disabled'}\n`;
+  s += `  id ${e.id} · ${e.dialect}/${e.ruleType} · severity ${e.severity} (risk ${e.riskScore}) · reads ${e.input === 'alerts' ? 'alerts of other rules' : e.input === 'both' ? 'Okta System Log and alerts of other rules' : 'Okta System Log'}${e.enabled ? '' : ' · disabled'}\n`;
   s += `  file ${e.file}\n`;
   if (e.threat.length) s += `  MITRE ATT&CK: ${e.threat.join('; ')}\n`;
   s += `\nEvent types covered\n  ${e.eventTypes === 'any' ? 'any (no event type constraint: the rule meets every event)' : e.eventTypes.join(', ')}\n`;
