@@ -2,6 +2,8 @@
  * `npm run conformance [DIR]`: load the real rules of every vendor (default ../shared/corpus,
  * skipped with a message when absent) and print, per dialect, how many rules loaded, compiled,
  * are not applicable to Okta, and are not supported (with the reasons, grouped).
+ * Then the conformance suites: EQL (the Python engine's suite in DIR/eql, scripts/eql-conformance.ts;
+ * `--verbose` lists each failure).
  * Exits 1 when a rule file fails to parse or a loaded rule fails to compile.
  */
 import { existsSync } from 'node:fs';
@@ -10,9 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { loadRules } from '../src/rules/load.js';
 import { Engine } from '../src/engine/engine.js';
 import { MemoryStore } from '../src/store/memory.js';
+import { formatEqlConformance, runEqlConformance } from './eql-conformance.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const dir = resolve(process.argv[2] ?? join(root, '..', 'shared', 'corpus'));
+const args = process.argv.slice(2);
+/** `--verbose`: list every EQL conformance failure, not only the counts by reason. */
+const verbose = args.includes('--verbose');
+const dir = resolve(args.find((a) => !a.startsWith('--')) ?? join(root, '..', 'shared', 'corpus'));
 
 const SAMPLE_PLACEHOLDERS: Record<string, string[]> = { legtimate_identifiers: ['@example.com'] };
 
@@ -86,7 +92,8 @@ async function main(): Promise<number> {
   }
   console.log('\nconformance suites:');
   console.log('  sigma: none run (no vendor-neutral Sigma rule+event suite exists; the project tests its own fixtures)');
-  if (existsSync(join(dir, 'eql'))) console.log('  eql: present in the corpus; runs with the Elastic dialect (not part of this build)');
+  if (existsSync(join(dir, 'eql'))) for (const line of formatEqlConformance(runEqlConformance(join(dir, 'eql')), verbose)) console.log(line);
+  else console.log(`  eql: no eql folder in ${dir}; skipped`);
   return failed ? 1 : 0;
 }
 

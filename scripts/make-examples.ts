@@ -3,6 +3,7 @@
  *
  *   examples/tenant.ndjson.gz   Okta System Log of a 40-user org over five working days (NDJSON, gzip)
  *   examples/tenant.truth.json  ground truth: the attack's scenarios, user and event uuids
+ *   examples/users.csv          the user directory (profile city, state, country, time zone)
  *   examples/README.md          the story, written from the same generator so it cannot drift
  *
  * The output is deterministic: the same options give byte-identical files.
@@ -14,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import {
-  generateTenant, generateTenantLines, groundTruth, tenantSummary,
+  generateTenant, generateTenantLines, groundTruth, tenantDirectory, tenantSummary,
   type GroundTruth, type TenantOptions, type TenantSummary,
 } from '../src/simulate/tenant.js';
 
@@ -60,6 +61,7 @@ function readme(opts: TenantOptions, s: TenantSummary, truth: GroundTruth[], st:
   p('|---|---|');
   p(`| \`tenant.ndjson.gz\` | ${st.events} Okta System Log events (LogEvent objects as \`/api/v1/logs\` returns them), one per line, in \`published\` order; ${mb(st.bytes)} of NDJSON, ${mb(gzBytes)} gzipped |`);
   p('| `tenant.truth.json` | ground truth: a JSON array of `{scenario, user, eventUuids, description}`, one per attack stage |');
+  p('| `users.csv` | the user directory as Okta profiles hold it (login, city, state, countryCode, timezone): `--users examples/users.csv` gives enrichment each user\'s profile location |');
   p();
   const weekday = (ms: number) => new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long' }).format(new Date(ms));
   const days = `${weekday(Date.parse(s.window.start))} to ${weekday(Date.parse(s.window.end) - 1)}`;
@@ -146,6 +148,9 @@ async function main(): Promise<void> {
 
   const truth = groundTruth(opts);
   writeFileSync(join(dir, 'tenant.truth.json'), JSON.stringify(truth, null, 2) + '\n');
+  const csv = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const users = tenantDirectory(opts).map((u) => [u.login, u.city, u.state, u.countryCode, u.timezone].map(csv).join(','));
+  writeFileSync(join(dir, 'users.csv'), ['login,city,state,countryCode,timezone', ...users].join('\n') + '\n');
 
   const stats = collectStats(opts);
   const gzBytes = statSync(gzPath).size;

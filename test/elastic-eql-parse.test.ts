@@ -5,8 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  EqlQueryError,
   EqlSyntaxError,
   EqlUnsupportedError,
+  MAX_NESTING,
+  queryToStages,
   conditionToPredicate,
   eqlToStages,
   luceneRegexToRe2,
@@ -399,7 +402,7 @@ test('ES: category, event query stages, pipes with the rule window', () => {
 test('ES: sequence stages: head filter = OR of clauses and until; keys, maxspan, runs, missing', () => {
   const s = stages(`sequence by user.name, ?okta.actor.id with maxspan=10m
       [any where a == 1] by x with runs=2
-      ![any where b == 2]
+      ![any where b == 2] by x
     until [any where c == 3] by y`);
   const A = { type: 'compare', field: ecs('a'), op: 'eq', values: [1], options: TYPED } as Predicate;
   const B = { type: 'compare', field: ecs('b'), op: 'eq', values: [2], options: TYPED } as Predicate;
@@ -411,7 +414,7 @@ test('ES: sequence stages: head filter = OR of clauses and until; keys, maxspan,
       by: [vfield('user.name'), { type: 'field', field: ecs('okta.actor.id'), optional: true }],
       steps: [
         { predicate: A, by: [vfield('x')], runs: 2 },
-        { predicate: B, missing: true },
+        { predicate: B, by: [vfield('x')], missing: true },
       ],
       semantics: 'elasticsearch',
       maxspanMs: 600_000,
@@ -447,7 +450,7 @@ test('ES: what Elasticsearch EQL refuses is unsupported, by name', () => {
   }
   unsupported('join [any where true] [any where true]', 'join');
   unsupported('any where arraySearch(a, x, x == 1)', 'function arraySearch');
-  unsupported('any where noSuchFunction(a)', 'function noSuchFunction');
+  // An unknown function is an invalid query (EqlQueryError), not an unsupported one: see below.
 });
 
 /* ------------------------------------------------------------------------------------------ */
@@ -511,16 +514,19 @@ test('Python: sequences fold join keys; pipes keep filter/unique/count/sort with
   assert.equal(seq.semantics, 'python');
   assert.equal(seq.maxspanMs, undefined);
   assert.deepEqual(s.slice(2), [
-    { type: 'pipe', pipe: 'unique', keys: [vfield('pid', 'okta')], windowMs: Infinity, semantics: 'python' },
+    { type: 'pipe', pipe: 'unique', keys: [vfield('pid', 'okta')], windowMs: Infinity, semantics: 'python', caseInsensitive: true },
     {
       type: 'pipe',
       pipe: 'filter',
       predicate: { type: 'expr', expr: { type: 'compare', op: 'gt', left: vfield('events[0].pid', 'okta'), right: { type: 'literal', value: 1 }, caseInsensitive: true }, semantics: 'python' },
       windowMs: Infinity,
       semantics: 'python',
+      caseInsensitive: true,
+      // `events[0].pid` after a sequence: the first event of the result (Python's query_multiple_events).
+      resultEvents: true,
     },
-    { type: 'pipe', pipe: 'count', keys: [], windowMs: Infinity, semantics: 'python' },
-    { type: 'pipe', pipe: 'head', n: 50, windowMs: Infinity, semantics: 'python' },
+    { type: 'pipe', pipe: 'count', keys: [], windowMs: Infinity, semantics: 'python', caseInsensitive: true },
+    { type: 'pipe', pipe: 'head', n: 50, windowMs: Infinity, semantics: 'python', caseInsensitive: true },
   ]);
 });
 
@@ -541,4 +547,56 @@ test('Python: join, lineage and fork parse but are unsupported by name', () => {
   assert.equal(construct('sequence [process where true] [file where true] fork=true'), 'fork');
   // Python-only functions are kept in Python mode.
   assert.equal(construct('registry where arraySearch(list, a, a == "x")'), undefined);
+});
+
+test('nesting is bounded: a syntax error at the token going over MAX_NESTING, no stack overflow', () => {
+  const parens = (n: number) => 'any where ' + '('.repeat(n) + 'true' + ')'.repeat(n);
+  parseEql(parens(MAX_NESTING));
+  const deep: [string, number][] = [
+    [parens(MAX_NESTING + 1), 'any where '.length + MAX_NESTING],
+    [parens(5000), 'any where '.length + MAX_NESTING],
+    ['any where ' + 'not '.repeat(10_000) + 'true', 'any where '.length + 4 * MAX_NESTING],
+    ['any where a == ' + '-'.repeat(10_000) + 'b', 'any where a == '.length + MAX_NESTING],
+    // A flat chain builds a left-deep tree: each operator is one level.
+    ['any where 1' + ' + 1'.repeat(20_000) + ' > 0', 'any where 1'.length + 4 * MAX_NESTING + 1],
+    // Function arguments: the argument that goes over.
+    ['any where ' + 'length('.repeat(300) + 'a' + ')'.repeat(300) + ' > 0', 'any where '.length + 'length('.length * (MAX_NESTING + 1)],
+  ];
+  for (const [q, offset] of deep) {
+    assert.throws(
+      () => parseEql(q),
+      (e: unknown) => e instanceof EqlSyntaxError && e.offset === offset && /nested too deeply/.test(e.reason) && e.line === 1,
+      q.slice(0, 40),
+    );
+  }
+  // Long flat and/or lists stay flat (n-ary), whatever their length.
+  const ands = parseEql('any where ' + Array.from({ length: 20_000 }, (_, i) => `a == ${i}`).join(' and '));
+  assert.equal(ands.kind === 'event' && ands.query.where.kind === 'and' && ands.query.where.args.length, 20_000);
+});
+
+test('invalid queries (unknown function, arity, join key counts) are EqlQueryError at their place', () => {
+  const opts: EqlToIrOptions = { schema: 'ecs', categoryField: 'event.category' };
+  const cases: [string, RegExp, string][] = [
+    ['any where foo(a)', /unknown function foo\(\)/, 'foo('],
+    ['any where startsWith(a)', /startsWith\(\) takes 2 arguments, got 1/, 'startsWith('],
+    ['any where a == 1 and substring(a, 1, 2, 3) == "x"', /substring\(\) takes 2 to 3 arguments, got 4/, 'substring('],
+    ['sequence by user.name [any where true] by source.ip [any where true]', /same number of join keys: expected 2, found 1/, '[any where true]\n'],
+    ['sequence [any where true] by a [any where true] by a until [any where true]', /expected 1, found 0/, 'until ['],
+    ['sample by a [any where true] by b [any where true]', /expected 2, found 1/, '[any where true]\n'],
+  ];
+  for (const [q, reason, at] of cases) {
+    const text = q + '\n';
+    const where = at === '[any where true]\n' ? text.lastIndexOf('[any where true]') : at === 'until [' ? text.indexOf(at) + 'until '.length : text.indexOf(at);
+    assert.throws(() => queryToStages(parseEql(q), opts), (e: unknown) => e instanceof EqlQueryError && reason.test(e.message) && e.offset === where, q);
+    // eqlToStages has the text: a syntax error with line and column.
+    assert.throws(() => eqlToStages(q, opts), (e: unknown) => e instanceof EqlSyntaxError && e.offset === where && e.line === 1, q);
+  }
+});
+
+test('Lucene regex: ?, * and + with nothing before them are literal (no inline flags such as (?i))', () => {
+  assert.equal(luceneRegexToRe2('(?i)USER.*'), '^(?:(\\?i)USER.*)$');
+  assert.equal(luceneRegexToRe2('*a|+b'), '^(?:\\*a|\\+b)$');
+  assert.equal(luceneRegexToRe2('a?(b*)+'), '^(?:a?(b*)+)$', 'repeats after something stay repeats');
+  const p = conditionToPredicate(parseEqlExpression('okta.event_type regex "(?i)USER.*"'), { schema: 'ecs', categoryField: 'event.category' });
+  assert.deepEqual(p, { type: 'compare', field: { name: 'okta.event_type', schema: 'ecs' }, op: 'regex', values: ['^(?:(\\?i)USER.*)$'], options: { flags: 's' } });
 });

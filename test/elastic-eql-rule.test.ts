@@ -201,6 +201,43 @@ test('a syntax error in the query is a RuleError at its line and column in the f
   assert.match(err.message, /^rules\/bombing\.toml:\d+:\d+: invalid EQL/);
 });
 
+test('invalid queries (unknown function, arity, join keys) and deep nesting are RuleErrors at their place', () => {
+  const cases: [string, string, RegExp][] = [
+    ['any where startsWith(okta.event_type)', 'startsWith(', /function startsWith\(\) takes 2 arguments, got 1/],
+    ['any where foo(okta.event_type)', 'foo(', /unknown function foo\(\)/],
+    ['sequence by user.name\n  [any where true] by source.ip\n  [any where true]', '[any where true]\n', /same number of join keys: expected 2, found 1/],
+    ['any where ' + '('.repeat(1000) + 'true' + ')'.repeat(1000), '('.repeat(801), /nested too deeply/],
+  ];
+  for (const [q, at, reason] of cases) {
+    const text = toml(q);
+    let err: RuleError | undefined;
+    try {
+      build(text);
+    } catch (e) {
+      err = e as RuleError;
+    }
+    assert.ok(err instanceof RuleError, q.slice(0, 40));
+    assert.match(err.message, reason);
+    const offset = at === '[any where true]\n' ? text.lastIndexOf('[any where true]') : text.indexOf(at) + (at.startsWith('((') ? 200 : 0);
+    const lines = text.slice(0, offset).split('\n');
+    assert.equal(err.line, lines.length, q.slice(0, 40));
+    assert.equal(err.col, lines[lines.length - 1]!.length + 1, q.slice(0, 40));
+  }
+});
+
+test('a sequence without maxspan keeps pending state for the rule look-back (from), not forever', () => {
+  const q = 'sequence by okta.actor.id [any where okta.event_type == "a"] [any where okta.event_type == "b"]';
+  const seq = (text: string) => ((build(text) as RuleIR).stages.find((s) => s.type === 'sequence') as SequenceStage);
+  assert.equal(seq(toml(q)).stateTtlMs, 6 * 60_000, 'default from now-6m');
+  assert.equal(seq(toml(q, 'from = "now-9m"\ninterval = "5m"')).stateTtlMs, 9 * 60_000);
+  const withMaxspan = seq(toml(q.replace('okta.actor.id', 'okta.actor.id with maxspan=1h'), 'from = "now-9m"'));
+  assert.equal(withMaxspan.stateTtlMs, undefined, 'maxspan rules are unchanged');
+  assert.equal(withMaxspan.maxspanMs, 3_600_000);
+  const odd = build(toml(q, 'from = "now-1M"')) as RuleIR;
+  assert.equal((odd.stages.find((s) => s.type === 'sequence') as SequenceStage).stateTtlMs, undefined);
+  assert.match(odd.description ?? '', /from "now-1M" is not a look-back/);
+});
+
 test('what Elasticsearch EQL refuses makes the rule unsupported, by name', () => {
   const cases: [string, RegExp][] = [
     ['any where true | unique user.name', /\| unique is not supported by Elasticsearch EQL/],

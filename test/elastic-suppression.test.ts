@@ -175,6 +175,12 @@ test('multi-valued group-by fields: one group per value (query rules), the whole
   const nDocs = n.alerts.map((a) => n.doc(a));
   assert.deepEqual(nDocs.map(terms), [[{ field: 'okta.target.id', value: ['t1', 't2'] }], [{ field: 'okta.target.id', value: ['t2'] }]]);
   assert.deepEqual(nDocs.map(count), [1, 0]);
+
+  // The whole array is order-independent (Kibana sorts the values): [t2, t1] joins [t1, t2].
+  const swapped = run([newTerms], [withTargets('s1', 0, ['t2', 't1'], '198.51.100.1'), withTargets('s2', 1, ['t1', 't2'], '198.51.100.2')]);
+  assert.equal(swapped.alerts.length, 1);
+  assert.deepEqual(terms(swapped.doc(swapped.alerts[0]!)), [{ field: 'okta.target.id', value: ['t1', 't2'] }]);
+  assert.equal(count(swapped.doc(swapped.alerts[0]!)), 1);
 });
 
 test('without a duration: per rule execution, a window of the interval aligned to event time', () => {

@@ -180,6 +180,24 @@ test('multi-valued fields: any element (ES), type mismatch (Python)', () => {
   assert.equal(val(cmp('eq', fld('target.alternateId'), 'b@x.com'), target), true);
 });
 
+test('array indexes in field paths: a[1], a[0].b, nested, out of range, case-insensitive keys', () => {
+  // Conformance: `registry where bytes_written_string_list[1] == "EN"` (Python, case-insensitive).
+  const doc = { list: ['en-US', 'en'], top: [{ middle: { abc: 0 } }, { middle: { abc: 123 } }], m: [[1, 2], [3, 4]], s: 'str', o: { k: 1 } };
+  assert.equal(py(cmp('eq', fld('list[1]'), 'EN', true), doc), true);
+  assert.equal(py(cmp('eq', fld('list[1]'), 'EN'), doc), false);
+  both(fld('list[0]'), 'en-US', doc);
+  both(fld('Top[1].Middle.abc'), 123, doc);
+  both(fld('top[0].middle.abc'), 0, doc);
+  both(fld('m[1][0]'), 3, doc);
+  both(fld('list[2]'), null, doc);
+  both(fld('s[0]'), null, doc);
+  both(fld('o[0]'), null, doc);
+  both(fld('missing[0].x'), null, doc);
+  both(cmp('eq', fld('top[1].middle.abc'), 123), true, doc);
+  // Without an index a path still traverses arrays (every value).
+  assert.deepEqual(val(fld('top.middle.abc'), doc), [0, 123]);
+});
+
 test('in: membership, null, case, arrays, dynamic members', () => {
   both(inSet(345, [123, 345]), true);
   both(not(inSet(345, [123, 456])), true);

@@ -7,6 +7,7 @@ import type { CanonicalEvent, Json, JsonObject } from '../src/event/types.js';
 import type { PipeStage, Predicate, RuleIR, Stage, ValueExpr } from '../src/ir/types.js';
 import type { StateStore, StoredAlert } from '../src/store/types.js';
 import { eq, oktaEvent, rule } from './helpers.js';
+import { eqlToStages } from '../src/dialects/elastic/eql/index.js';
 
 const schema = { org: 'acme.okta.com' };
 const T0 = Date.parse('2026-11-02T09:00:00.000Z');
@@ -142,4 +143,43 @@ test('pipes chain: a sequence, then tail 1', () => {
     pipe('tail', { n: 1 }),
   ]);
   assert.deepEqual(flat(run(r, [ev('a1', 0, 'a', 'ann'), ev('a2', 1, 'a', 'bob'), ev('b1', 2, 'b', 'ann'), ev('b2', 3, 'b', 'bob')])), ['a2+b2']);
+});
+
+/** A Python-syntax query (the conformance suite's form) on Okta events, category = eventType. */
+const pyQuery = (text: string, caseInsensitive: boolean): RuleIR => ({
+  ...rule('py', eq('eventType', 'a'), { dialect: 'elastic', ruleType: 'eql' }),
+  stages: eqlToStages(text, { syntax: 'python', caseInsensitive, schema: 'okta', categoryField: 'eventType' }).stages,
+});
+const cased = [ev('1', 0, 'a', 'bob'), ev('2', 1, 'a', 'Ann'), ev('3', 2, 'a', 'ann'), ev('4', 3, 'a', 'Bob'), ev('5', 4, 'a', 'cy')];
+
+test('Python case-insensitive mode: unique / sort / unique_count keys fold case, count groups ignoring case', () => {
+  // Conformance: `file where true | tail 4 | sort file_path` sorts C:\workspace\dev before C:\workspace\Libraries.
+  assert.deepEqual(flat(run(pyQuery('a where true | sort actor.alternateId', true), cased)), ['2', '3', '1', '4', '5']);
+  assert.deepEqual(flat(run(pyQuery('a where true | sort actor.alternateId', false), cased)), ['2', '4', '3', '1', '5']);
+  assert.deepEqual(flat(run(pyQuery('a where true | unique actor.alternateId', true), cased)), ['1', '2', '5']);
+  assert.deepEqual(flat(run(pyQuery('a where true | unique actor.alternateId', false), cased)), ['1', '2', '3', '4', '5']);
+  assert.deepEqual(flat(run(pyQuery('a where true | unique_count actor.alternateId', true), cased)), ['1', '2', '5']);
+  // count: one group per folded key, reported with the first spelling seen (Python's key_lookup).
+  assert.deepEqual(run(pyQuery('a where true | count actor.alternateId', true), cased).map(countOf), [
+    { key: 'cy', count: 1, percent: 0.2 },
+    { key: 'Ann', count: 2, percent: 0.4 },
+    { key: 'bob', count: 2, percent: 0.4 },
+  ]);
+  // Elasticsearch semantics never fold pipe keys (and only have head / tail).
+  const es = eqlToStages('any where true | head 1', { schema: 'okta', categoryField: 'eventType' }).stages[1] as PipeStage;
+  assert.equal(es.caseInsensitive, undefined);
+});
+
+test('Python pipes read unique_count\'s count / percent and a sequence\'s events[n]', () => {
+  // Conformance: `any where process_name == "svchost.exe" | unique_count event_type_full opcode | filter count == 7`.
+  assert.deepEqual(flat(run(pyQuery('a where true | unique_count actor.alternateId | filter count == 2', true), cased)), ['1', '2']);
+  assert.deepEqual(flat(run(pyQuery('a where true | unique_count actor.alternateId | filter percent < .3', true), cased)), ['5']);
+  // Conformance: `sequence [file where opcode=0] by unique_pid [file where opcode=0] by unique_pid | filter events[1].serial_event_id == 92`.
+  const seq = pyQuery("sequence [a where true] by actor.alternateId [a where true] by actor.alternateId | filter events[1].uuid == '4'", true);
+  const pipeStage = seq.stages[2] as PipeStage;
+  assert.equal(pipeStage.resultEvents, true);
+  assert.deepEqual(flat(run(seq, cased)), ['1+4']);
+  assert.deepEqual(flat(run(pyQuery("sequence [a where true] by actor.alternateId [a where true] by actor.alternateId | filter events[0].uuid == '2'", true), cased)), ['2+3']);
+  // An event query's `events` is an ordinary field.
+  assert.equal((pyQuery("a where true | filter events[0] == 'x'", true).stages[1] as PipeStage).resultEvents, undefined);
 });

@@ -236,6 +236,7 @@ test('sequence: pending state stays bounded per key (one partial per state)', ()
   const r = seqRule({ by: byActor, steps: [step('a'), step('b'), step('c')] });
   const e = new Engine([r], { schema, store, reorderWindowMs: 0 });
   for (let i = 0; i < 200; i++) e.push(ev(`e${i}`, i, i % 2 === 0 ? 'a' : 'b'));
+  e.commit(1); // the stage writes its state at commit
   const entries = [...store.entries('rule:elastic:seq:1')];
   assert.equal(entries.length, 1);
   const p = (entries[0]![1] as { p: Record<string, { e: unknown[] }> }).p;
@@ -265,4 +266,81 @@ test('sample: one event per step with equal keys, in any order; the key starts o
   // A null key does not take part (ES nullValueAsJoinKey).
   const noActor = (uuid: string, ms: number, type: string) => ev(uuid, ms, type, 'x', { actor: { id: 'i', type: 'User' } });
   assert.deepEqual(ids(run(r, [noActor('a1', 0, 'a'), noActor('b1', 1, 'b')])), []);
+});
+
+test('sequence: each value of a multi-valued key is its own key (ES 8.5+, PR #89965); several multiply', () => {
+  const targets = (...who: string[]) => ({ target: who.map((w) => ({ id: `id-${w}`, type: 'User', alternateId: w })) });
+  const byTarget = [field('target.alternateId')];
+  const r = seqRule({ by: byTarget, steps: [step('a'), step('b')] });
+  // [u, x] then [u, y]: they share u, so one sequence joined by u (not by the whole arrays).
+  const alerts = run(r, [ev('a1', 0, 'a', 'ann', targets('u', 'x')), ev('b1', 1, 'b', 'ann', targets('u', 'y'))]);
+  assert.deepEqual(ids(alerts), [['a1', 'b1']]);
+  assert.deepEqual((alerts[0]!.doc['oktopus'] as { sequence: { join_keys: string[] } }).sequence.join_keys, ['u']);
+  // The same event is offered once per value: keys u and x both complete, two sequences of the
+  // same events, which get the same alert id (as in Kibana, whose ids hash the events): one alert.
+  assert.deepEqual(ids(run(r, [ev('a1', 0, 'a', 'ann', targets('u', 'x')), ev('b1', 1, 'b', 'ann', targets('x', 'u', 'u'))])), [['a1', 'b1']]);
+  // until drops the pending sequences of each of its values only.
+  const withUntil = seqRule({ by: byTarget, steps: [step('a'), step('b')], until: { predicate: eq('eventType', 'stop') } });
+  const u = run(withUntil, [ev('a1', 0, 'a', 'ann', targets('u', 'x')), ev('s1', 1, 'stop', 'ann', targets('u')), ev('b1', 2, 'b', 'ann', targets('u', 'x'))]);
+  assert.deepEqual((u[0]!.doc['oktopus'] as { sequence: { join_keys: string[] } }).sequence.join_keys, ['x']);
+  assert.equal(ids(u).length, 1);
+  // Two multi-valued keys: the cartesian product of their values.
+  const two = seqRule({ by: [field('actor.alternateId'), field('target.alternateId')], steps: [step('a'), step('b')] });
+  const t = run(two, [ev('a1', 0, 'a', 'ann', targets('p', 'q')), ev('b1', 1, 'b', 'ann', targets('q'))]);
+  assert.deepEqual(t.filter((a) => a.doc['kibana.alert.group.index'] === undefined).map((a) => (a.doc['oktopus'] as { sequence: { join_keys: string[] } }).sequence.join_keys), [['ann', 'q']]);
+  // A trailing missing step is checked per key: the value re-activated is dropped, the other stays.
+  const missing = seqRule({ by: byTarget, maxspanMs: MIN, steps: [step('off'), step('on', { missing: true })] });
+  const m = run(missing, [ev('o1', 0, 'off', 'ann', targets('u', 'old')), ev('n1', SEC, 'on', 'ann', targets('u', 'new'))]);
+  assert.deepEqual(m.filter((a) => a.doc['kibana.alert.group.index'] === undefined).map((a) => (a.doc['oktopus'] as { sequence: { join_keys: string[] } }).sequence.join_keys), [['old']]);
+  // Python semantics keep the whole array as one value.
+  const py = seqRule({ by: byTarget, steps: [step('a'), step('b')], semantics: 'python' });
+  assert.deepEqual(ids(run(py, [ev('a1', 0, 'a', 'ann', targets('u', 'x')), ev('b1', 1, 'b', 'ann', targets('u', 'y'))])), []);
+  // Samples too.
+  const smp = sampleRule({ by: byTarget, steps: [step('a'), step('b')] });
+  assert.deepEqual(ids(run(smp, [ev('b1', 0, 'b', 'ann', targets('v', 'w')), ev('a1', 1, 'a', 'ann', targets('z', 'w'))])), [['a1', 'b1']]);
+});
+
+test('sequence: state is held in memory and written at commit; a key without state costs one store read', () => {
+  const store = new MemoryStore();
+  const calls = { get: 0, set: 0, delete: 0 };
+  for (const k of Object.keys(calls) as (keyof typeof calls)[]) {
+    const f = (store[k] as (...a: unknown[]) => unknown).bind(store);
+    (store as unknown as Record<string, unknown>)[k] = (ns: string, ...a: unknown[]) => {
+      if (ns.startsWith('rule:')) calls[k]++;
+      return f(ns, ...a);
+    };
+  }
+  const r = seqRule({ by: byActor, maxspanMs: 10 * MIN, steps: [step('a'), step('b')], until: { predicate: eq('eventType', 'stop') } });
+  const e = new Engine([r], { schema, store, reorderWindowMs: 0 });
+  // 1000 `until` events over 10 actors, no sequence state at all: one read per actor, no writes.
+  for (let i = 0; i < 1000; i++) e.push(ev(`s${i}`, i, 'stop', `u${i % 10}`));
+  e.commit(1);
+  assert.deepEqual(calls, { get: 10, set: 0, delete: 0 });
+  // A pending sequence is written once per commit however often it changes, and deleted once done.
+  for (let i = 0; i < 50; i++) e.push(ev(`a${i}`, 2000 + i, 'a', 'u1'));
+  assert.equal([...store.entries('rule:elastic:seq:1')].length, 0, 'not written before the commit');
+  e.commit(2);
+  assert.equal(calls.set, 1);
+  assert.equal([...store.entries('rule:elastic:seq:1')].length, 1);
+  e.push(ev('b1', 3000, 'b', 'u1'));
+  assert.deepEqual(ids(e.takeAlerts()), [['a49', 'b1']]);
+  e.commit(3);
+  assert.equal(calls.delete, 1);
+  assert.equal([...store.entries('rule:elastic:seq:1')].length, 0);
+});
+
+test('sequence: without maxspan, stateTtlMs drops pending sequences older than it (from the first event)', () => {
+  const r = seqRule({ by: byActor, stateTtlMs: 6 * MIN, steps: [step('a'), step('b'), step('c')] });
+  assert.deepEqual(ids(run(r, [ev('a1', 0, 'a'), ev('b1', MIN, 'b'), ev('c1', 6 * MIN, 'c')])), [['a1', 'b1', 'c1']], 'exactly the TTL still joins');
+  assert.deepEqual(ids(run(r, [ev('a1', 0, 'a'), ev('b1', MIN, 'b'), ev('c1', 6 * MIN + 1, 'c')])), []);
+  // The stored entry expires with it.
+  const store = new MemoryStore();
+  const e = new Engine([r], { schema, store, reorderWindowMs: 0 });
+  e.push(ev('a1', 0, 'a'));
+  e.push(ev('x1', 7 * MIN, 'other'));
+  e.commit(1);
+  assert.equal([...store.entries('rule:elastic:seq:1')].length, 0);
+  // maxspan wins when both are set.
+  const both = seqRule({ by: byActor, maxspanMs: 10 * MIN, stateTtlMs: MIN, steps: [step('a'), step('b')] });
+  assert.deepEqual(ids(run(both, [ev('a1', 0, 'a'), ev('b1', 5 * MIN, 'b')])), [['a1', 'b1']]);
 });

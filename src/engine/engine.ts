@@ -313,11 +313,15 @@ export class Engine {
 
   /**
    * Persist what the engine holds in memory, inside the caller's batch transaction: ids for
-   * duplicate detection, the reorder window's changes, and expiry of stage state.
+   * duplicate detection, the reorder window's changes, stage state held in memory, and expiry
+   * of stage state.
    */
   commit(batch: number): void {
     this.seen.persist(this.store, batch);
     this.reorder.persist(this.store);
+    // Stages that keep their working state in memory (sequence, sample) write what changed now,
+    // in this transaction, before expiry runs over it.
+    for (const rule of this.compiled) for (const stage of rule.stages) stage.persist?.();
     if (Number.isFinite(this.watermark)) this.store.expire(this.watermark);
   }
 

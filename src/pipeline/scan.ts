@@ -44,6 +44,12 @@ export interface ScanOptions {
   onNote?: (line: string) => void;
   progress?: Progress;
   engine?: Omit<EngineOptions, 'schema' | 'store'>;
+  /**
+   * The end of the input is the end of time: windows that close when event time passes them
+   * (an EQL sequence waiting on a trailing missing step, a pipe window) close now. For one-off
+   * scans (`--memory`, `--close-windows`); a scan that a later one resumes leaves them open.
+   */
+  closeWindows?: boolean;
 }
 
 export interface ScanResult {
@@ -170,7 +176,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     store.setCheckpoint(checkpointName(current.path), cp as unknown as Json);
   };
   const commit = (final: boolean): void => {
-    if (final) engine.drain();
+    if (final) {
+      if (opts.closeWindows) engine.flush();
+      else engine.drain();
+    }
     engine.commit(++batchNo);
     saveCurrent();
     store.setCheckpoint('engine:batch', batchNo);

@@ -10,6 +10,10 @@
  *    ("any element matches" is then the matchers' job). A leaf array is flattened into it.
  *  - The result is `undefined` when nothing is found, the single value when exactly one
  *    path was followed without arrays, else an array of the values found.
+ *  - `[n]` after a name (`a[0].b`, `a.b[1][2]`: EQL array indexes) takes element n of the value
+ *    found so far instead of traversing it: the n-th element of an array (undefined when it has
+ *    fewer; a scalar or an object has no elements). When arrays were traversed before the index,
+ *    it is the n-th of the values collected. Paths without `[` compile exactly as before.
  */
 
 export type Getter = (doc: unknown) => unknown;
@@ -28,7 +32,44 @@ function lookup(obj: Record<string, unknown>, key: string, lower: string, ci: bo
   return undefined;
 }
 
+/** `name[0][1]`: a segment with array indexes. */
+const INDEXED = /\[\d+\]/;
+const INDEXES = /^((?:[^[\]]|\.)*?)((?:\[\d+\])+)(?=\.|$)/;
+
+/**
+ * A path with `[n]` indexes: name runs (compiled as plain paths) and indexes, applied in turn.
+ * Slower than a plain path (one closure per part), so only used when the path has an index.
+ */
+function compileIndexedPath(path: string, options: PathOptions): Getter {
+  type Part = { get: Getter } | { index: number };
+  const parts: Part[] = [];
+  let rest = path;
+  while (rest !== '') {
+    const m = INDEXES.exec(rest);
+    if (!m) {
+      parts.push({ get: compilePlainPath(rest, options) });
+      break;
+    }
+    if (m[1] !== '') parts.push({ get: compilePlainPath(m[1]!, options) });
+    for (const x of m[2]!.matchAll(/\[(\d+)\]/g)) parts.push({ index: Number(x[1]) });
+    rest = rest.slice(m[0].length).replace(/^\./, '');
+  }
+  return (doc) => {
+    let node: unknown = doc;
+    for (const part of parts) {
+      if (node === undefined) return undefined;
+      if ('index' in part) node = Array.isArray(node) ? node[part.index] : undefined;
+      else node = part.get(node);
+    }
+    return node === null ? null : node;
+  };
+}
+
 export function compilePath(path: string, options: PathOptions = {}): Getter {
+  return INDEXED.test(path) ? compileIndexedPath(path, options) : compilePlainPath(path, options);
+}
+
+function compilePlainPath(path: string, options: PathOptions): Getter {
   const ci = options.caseInsensitive ?? false;
   const segs = path.split('.');
   const lowers = segs.map((s) => s.toLowerCase());

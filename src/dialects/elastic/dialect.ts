@@ -4,7 +4,7 @@
  * `query` rules (KQL, or Lucene that reads the same as KQL; query.ts), `new_terms` rules
  * (new-terms.ts), `threshold` rules (threshold.ts) and `eql` rules (eql-rule.ts) are translated,
  * with their `alert_suppression` (suppression.ts: a `suppress` stage after the rule's own stages;
- * refused on EQL sequences and samples, as Kibana does). Rules with exception lists are reported
+ * refused on EQL sequences and samples: not implemented yet). Rules with exception lists are reported
  * by name and type as not yet supported.
  * ES|QL and machine_learning rules can never run here and say so.
  */
@@ -96,10 +96,10 @@ export function parseElastic(text: string, file: string): ParsedRules {
     const suppression = parseSuppression(r, type, file, text);
     let built: RuleIR | UnsupportedRule = build(r, { id, name, ruleType: type, file }, input, text);
     if (suppression && 'stages' in built) {
-      // Kibana suppresses EQL alerts of single-event queries only, not sequences.
+      // Not yet: suppression of EQL sequence alerts (Kibana has it since 8.16, kibana#189725).
       const multiEvent = built.stages.find((st) => st.type === 'sequence' || st.type === 'sample');
       built = multiEvent
-        ? { ...base, status: 'unsupported', reason: `not supported: elastic/${type} ${multiEvent.type} with alert_suppression (Kibana suppresses non-sequence EQL only)` }
+        ? { ...base, status: 'unsupported', reason: `not supported: elastic/${type} ${multiEvent.type} with alert_suppression (oktopus suppresses single-event EQL queries only; suppressing ${multiEvent.type} alerts is not implemented yet)` }
         : withSuppression(built, suppression, r);
     }
     return 'stages' in built ? { rules: [built], unsupported: [] } : { rules: [], unsupported: [built] };

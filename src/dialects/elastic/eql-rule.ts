@@ -8,7 +8,12 @@
  *  - `event_category_override`: the event category field (default `event.category`);
  *  - `timestamp_field` other than `@timestamp`, `tiebreaker_field`: events are ordered by their
  *    time (`@timestamp` = Okta `published`) here; the rule runs, with a note in its description;
- *  - `timestamp_override` only moves Kibana's range filter, nothing to do here.
+ *  - `timestamp_override` only moves Kibana's range filter, nothing to do here;
+ *  - `from` (the look-back, `now-6m` when absent): a sequence without `maxspan` keeps a pending
+ *    sequence for at most that span of event time from its first event (SequenceStage.stateTtlMs):
+ *    one Kibana execution searches `[from, now]`, so it never finds a longer sequence (see
+ *    docs/elastic.md, "EQL sequences across executions"). A `from` this engine cannot read leaves
+ *    the state unbounded, with a note.
  * Field names are ECS (schema 'ecs' also reads alert documents, so one schema serves the
  * inputs okta, alerts and both). Syntax errors are reported at their place in the rule file
  * with the query line and a caret; constructs Elasticsearch EQL refuses (join, lineage, pipes
@@ -16,10 +21,12 @@
  */
 import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
-import { EqlSyntaxError, EqlUnsupportedError, parseEql, queryToStages, type Query } from './eql/index.js';
+import { EqlQueryError, EqlSyntaxError, EqlUnsupportedError, parseEql, queryToStages, type Query } from './eql/index.js';
 import { caretExcerpt, locate } from './kql/errors.js';
 import { elasticMetadata, type Obj } from './metadata.js';
+import { historyWindowMs } from './date-math.js';
 import { intervalMs } from './suppression.js';
+import { DEFAULT_FROM } from './threshold.js';
 
 /** Where the query's text starts in the file, when it is written there verbatim (once). */
 function queryOffsetInFile(text: string, query: string): number | undefined {
@@ -78,11 +85,20 @@ export function eqlRule(
     if (e instanceof EqlUnsupportedError) {
       return { ...base, dialect: 'elastic', status: 'unsupported', reason: `not supported: elastic/eql: ${e.message}` };
     }
+    // Unknown function, wrong arity, mismatched join keys: an error at its place in the file.
+    if (e instanceof EqlQueryError) throw syntaxError(e.toSyntaxError(query), text, query, base.file);
     throw e;
   }
 
   const meta = elasticMetadata(r, base);
   const notes: string[] = [];
+  for (const st of stages) {
+    if (st.type !== 'sequence' || st.maxspanMs !== undefined) continue;
+    const from = r['from'] ?? DEFAULT_FROM;
+    const lookBack = typeof from === 'string' ? historyWindowMs(from) : undefined;
+    if (lookBack !== undefined && lookBack > 0) st.stateTtlMs = lookBack;
+    else notes.push(`from ${JSON.stringify(from)} is not a look-back this engine reads (now-N): pending sequences are kept until until or forever`);
+  }
   const ts = r['timestamp_field'];
   if (typeof ts === 'string' && ts !== '@timestamp') {
     notes.push(`timestamp_field ${ts} is not honoured: events are ordered by @timestamp (Okta published)`);

@@ -5,14 +5,20 @@
  * (window = floor(match.time / windowMs); `Infinity` = one window for the whole input).
  *
  *  - Fields in a pipe refer to the FIRST event of a result (Python: a pipe field without
- *    `events[n].` reads `events[0]`); for an event query that is the event. (The IR cannot
- *    name another event of a sequence yet.)
+ *    `events[n].` reads `events[0]`); for an event query that is the event. With
+ *    `resultEvents` (Python, a pipe after a sequence or sample), `events[n].x` reads field x of
+ *    the n-th event of the result, as Python's `query_multiple_events`.
+ *  - 'python' only: after `unique_count`, `count` and `percent` read the result's counts (Python
+ *    writes them into its first event); after `count`, `key`, `count` and `percent` are the
+ *    fields of the synthetic result (Python's new generic event).
  *  - head N:   the first N results of each window, passed on at once.
  *  - tail N:   the last N results of each window, emitted when the window closes.
  *  - filter:   results whose first event satisfies the predicate, at once.
  *  - unique k: the first result per key tuple per window, at once (emitting it at close would
- *    give the same results in the same order). Key values are compared as they are (Python:
- *    case-sensitive; null is a value; arrays whole).
+ *    give the same results in the same order). Key values are compared as they are (null is a
+ *    value; arrays whole); with `caseInsensitive` (the Python engine's mode) strings fold case
+ *    in the keys of unique, unique_count and sort, and count groups keys ignoring case (the
+ *    first spelling seen is the one reported), as Python's `_convert_key`.
  *  - count:    at close, one synthetic result per window (no keys: Python's
  *    `{key: 'totals', count}`) or per key tuple (`{key, count, percent}`, ordered by (count,
  *    key)), in `fields['oktopus.count']` with `oktopus.synthetic` (Python emits a new generic
@@ -31,7 +37,7 @@
  *    (expiring at the window's end); the buffered results of tail / sort / count / unique_count
  *    per window (events serialised; deleted when emitted).
  */
-import type { Json, JsonObject } from '../../event/types.js';
+import { makeEvent, type CanonicalEvent, type Json, type JsonObject } from '../../event/types.js';
 import type { PipeStage } from '../../ir/types.js';
 import { compilePredicate } from '../predicate/index.js';
 import { keyValue, reviveEvent, storeEvent, valueOf, type StoredEvent } from './sequence.js';
@@ -52,6 +58,8 @@ interface Bucket {
   n: number;
   m: StoredMatch;
   t: number;
+  /** The key as first seen, when the bucket's key is folded (case-insensitive count). */
+  o?: Json[];
 }
 
 interface WindowState {
@@ -125,7 +133,30 @@ export const pipeStage: StageFactory<PipeStage> = {
     const expiry = (w: number): number | undefined => (finite ? endOf(w) : undefined);
 
     const getters = (stage.keys ?? []).map((e) => valueOf(e, ctx, stage.semantics));
-    const keyOf = (m: Match): Json[] => getters.map((get) => keyValue(get(m.events[0]!), false));
+    const python = stage.semantics === 'python';
+    const fold = python && stage.caseInsensitive === true;
+    /** The event a pipe's fields read (see the header): the first event, or a view of the result. */
+    const view = (m: Match): CanonicalEvent => {
+      const first = m.events[0]!;
+      if (!python) return first;
+      const count = m.fields['oktopus.count'];
+      const counted = count !== null && typeof count === 'object' && !Array.isArray(count);
+      if (!counted && !stage.resultEvents) return first;
+      let doc: JsonObject = first.doc;
+      if (counted) {
+        doc =
+          m.fields['oktopus.synthetic'] === true
+            ? { ...count }
+            : { ...doc, count: count['count'] ?? null, percent: count['percent'] ?? null };
+      }
+      if (stage.resultEvents) doc = { ...doc, events: m.events.map((e) => e.doc) };
+      return makeEvent({ ...first, doc });
+    };
+    const rawKey = (ev: CanonicalEvent): Json[] => getters.map((get) => keyValue(get(ev), false));
+    const keyOf = (m: Match): Json[] => {
+      const ev = view(m);
+      return getters.map((get) => keyValue(get(ev), fold));
+    };
     const n = stage.n ?? 0;
     if ((stage.pipe === 'head' || stage.pipe === 'tail') && !(Number.isInteger(n) && n >= 0)) throw new Error(`pipe ${stage.pipe}: N must be a whole number`);
     if ((stage.pipe === 'unique' || stage.pipe === 'unique_count' || stage.pipe === 'sort') && getters.length === 0) {
@@ -172,10 +203,11 @@ export const pipeStage: StageFactory<PipeStage> = {
             return [synthetic(b, { key: 'totals', count: b.n }, `count:${w}:${k}`)];
           }
           const total = buckets.reduce((s, [, b]) => s + b.n, 0);
-          const fill = nullFiller(buckets.map(([k]) => JSON.parse(k) as Json[]));
-          const rows = buckets.map(([k, b]) => ({ k, b, order: [b.n, ...fill(JSON.parse(k) as Json[])] }));
+          const keyOfBucket = (k: string, b: Bucket): Json[] => b.o ?? (JSON.parse(k) as Json[]);
+          const fill = nullFiller(buckets.map(([k, b]) => keyOfBucket(k, b)));
+          const rows = buckets.map(([k, b]) => ({ k, b, order: [b.n, ...fill(keyOfBucket(k, b))] }));
           rows.sort((x, y) => compareRows(x.order, y.order));
-          return rows.map(({ k, b }) => synthetic(b, { key: countKey(k), count: b.n, percent: b.n / total }, `count:${w}:${k}`));
+          return rows.map(({ k, b }) => synthetic(b, { key: countKey(JSON.stringify(keyOfBucket(k, b))), count: b.n, percent: b.n / total }, `count:${w}:${k}`));
         }
         default:
           return [];
@@ -206,7 +238,7 @@ export const pipeStage: StageFactory<PipeStage> = {
         const w = windowOf(m.time);
         switch (stage.pipe) {
           case 'filter':
-            return test!(m.events[0]!) ? [m] : [];
+            return test!(view(m)) ? [m] : [];
           case 'head': {
             const st = get(w);
             const seen = st.n ?? 0;
@@ -235,7 +267,12 @@ export const pipeStage: StageFactory<PipeStage> = {
               const k = JSON.stringify(keyOf(m));
               const b = { ...(st.b ?? {}) };
               const old = b[k];
-              b[k] = old ? { n: old.n + 1, m: old.m, t: Math.max(old.t, m.time) } : { n: 1, m: toStored(m), t: m.time };
+              if (old) b[k] = { ...old, n: old.n + 1, t: Math.max(old.t, m.time) };
+              else {
+                b[k] = { n: 1, m: toStored(m), t: m.time };
+                // count reports the key as first seen, not folded (Python's key_lookup).
+                if (fold && stage.pipe === 'count') b[k]!.o = rawKey(view(m));
+              }
               st.b = b;
             });
         }

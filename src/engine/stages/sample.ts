@@ -6,7 +6,9 @@
  *    `by`), in any time order, with no time bound (`maxspan`, `runs`, `until` and missing steps do
  *    not exist for samples in ES). Null keys: as sequences (an event with a null key does not take
  *    part unless the key is an optional `?field`, ES `nullValueAsJoinKey` /
- *    `optionalFieldAsKeyAndFirstFilter`, or `semantics: 'python'`).
+ *    `optionalFieldAsKeyAndFirstFilter`, or `semantics: 'python'`). Multi-valued keys: one
+ *    scalar key tuple per combination of values, the event offered once per tuple (as sequences,
+ *    see sequence.ts's header: Elasticsearch PR #89965).
  *  - An event fills the first step (in query order) that it matches and whose slot for its key is
  *    still empty; it never fills two steps. The first event per slot is kept (ES picks any).
  *  - When every step of a key is filled, the sample is emitted and the key starts over. ES returns
@@ -14,17 +16,20 @@
  *    in a later run, which starting over approximates in a stream.
  *  - Output: `events` in step order (ES lists "events in the order of the filters they match", not
  *    in time order), `time` = the latest of them, `fields['oktopus.sample'] = { join_keys }`.
- *  - State: one store entry per key under `ctx.ns` (the filled slots, events serialised); no expiry
- *    (samples have no time bound), so it grows with the number of keys seen with unfinished samples.
+ *  - State: per key, the filled slots, held in memory (keyed-state.ts) and persisted at the
+ *    engine's commit as one store entry per key under `ctx.ns` (events serialised); no expiry
+ *    (samples have no time bound), so the store grows with the number of keys seen with
+ *    unfinished samples (memory is capped: older keys are read back from the store when needed).
  */
 import type { CanonicalEvent, Json } from '../../event/types.js';
 import type { SampleStage } from '../../ir/types.js';
 import { compilePredicate } from '../predicate/index.js';
+import { KeyedState } from './keyed-state.js';
 import { compileKey, reviveEvent, storeEvent, type StoredEvent } from './sequence.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
 
 interface SampleState {
-  /** One slot per step: the event that filled it, or null. */
+  /** One slot per step: the event that filled it (a store row referencing its document), or null. */
   s: (StoredEvent | null)[];
 }
 
@@ -39,30 +44,42 @@ export const sampleStage: StageFactory<SampleStage> = {
       test: compilePredicate(s.predicate, ctx.schema),
       key: compileKey([...stage.by, ...(s.by ?? [])], ctx, { fold: false, semantics: stage.semantics }),
     }));
+    const state = new KeyedState<SampleState>(ctx.store, ctx.ns, {
+      decode: (v) => ({ s: [...(v as unknown as SampleState).s] }),
+      encode: (st) => (st.s.some((x) => x !== null) ? { value: st as unknown as Json } : undefined),
+    });
 
     return {
       push(m: Match): Match[] {
         const ev = m.events[m.events.length - 1]!;
+        // Per key tuple, the first step the event matches whose slot is empty.
+        const offers = new Map<string, { i: number; key: Json[] }>();
         for (let i = 0; i < steps.length; i++) {
           const step = steps[i]!;
           if (!step.test(ev)) continue;
-          const key = step.key(ev);
-          if (!key) continue;
-          const k = JSON.stringify(key);
-          const stored = ctx.store.get(ctx.ns, k) as unknown as SampleState | undefined;
-          const slots = stored ? [...stored.s] : steps.map(() => null);
-          if (slots[i]) continue; // this step is taken for the key: try the next one
-          slots[i] = storeEvent(ev);
-          if (slots.every((x) => x !== null)) {
-            ctx.store.delete(ctx.ns, k);
-            const events: CanonicalEvent[] = slots.map((row) => (row!['id'] === ev.id && row!['time'] === ev.time ? ev : reviveEvent(row)));
-            const time = Math.max(...events.map((e) => e.time));
-            return [{ events, time, fields: { 'oktopus.sample': { join_keys: key } } }];
+          for (const key of step.key(ev)) {
+            const k = JSON.stringify(key);
+            if (offers.has(k)) continue;
+            if (state.get(k)?.s[i]) continue; // this step is taken for the key: try the next one
+            offers.set(k, { i, key });
           }
-          ctx.store.set(ctx.ns, k, { s: slots } as unknown as Json);
-          return [];
         }
-        return [];
+        const out: Match[] = [];
+        for (const [k, { i, key }] of offers) {
+          const st = state.ensure(k, () => ({ s: steps.map(() => null) }));
+          st.s[i] = storeEvent(ev);
+          if (st.s.every((x) => x !== null)) {
+            const events: CanonicalEvent[] = st.s.map((row) => (row!['doc'] === ev.doc ? ev : reviveEvent(row!)));
+            const time = Math.max(...events.map((e) => e.time));
+            state.set(k, undefined);
+            out.push({ events, time, fields: { 'oktopus.sample': { join_keys: key } } });
+          } else state.touch(k);
+        }
+        state.trim();
+        return out;
+      },
+      persist(): void {
+        state.persist();
       },
     };
   },

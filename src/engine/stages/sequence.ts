@@ -10,8 +10,17 @@
  *  - Join key of an event for a step: the sequence-wide `by` values then the step's own `by`
  *    values, compared as a tuple. A null/missing value means the event does not join, unless the
  *    key expression is an optional field (`?field`) or `semantics: 'python'` (the Python engine
- *    joins null keys). `caseInsensitiveKeys` lower-cases strings (the Python engine). A
- *    multi-valued value is the whole array (`[]` counts as null, `[x]` as `x`).
+ *    joins null keys). `caseInsensitiveKeys` lower-cases strings (the Python engine).
+ *  - Multi-valued keys (Elasticsearch >= 8.5, elastic/elasticsearch PR #89965 "EQL sequences:
+ *    support join on multi-values", fixing #64553): "each value is considered as a different join
+ *    key, so the same record will be considered multiple times"; with several multi-valued keys
+ *    "the resulting keys will be the cartesian product of all the single keys per multi value".
+ *    So an event is offered to the state machine once per scalar key tuple (steps, `until` and
+ *    missing steps alike), each tuple with its own pending sequences; `join_keys` is that tuple.
+ *    Values of one key are de-duplicated, nulls inside an array are dropped (`[]` or all-null is
+ *    a null key), and an event takes part with at most MAX_KEYS_PER_EVENT tuples (the product is
+ *    cut there, as the grouping stages' cartesian in terms.ts). `semantics: 'python'` keeps the
+ *    Python engine's behaviour: the whole array is one value (`[x]` is `x`).
  *  - State machine (ES): per key, one pending sequence per state; a newer partial match replaces
  *    the older one at the same state. An event is offered to the steps from last to first, so it
  *    cannot advance one sequence twice but may advance several (ES `withByKey1`: one event both
@@ -19,7 +28,9 @@
  *    Advancing takes the pending sequence out of its state even when it then fails a check.
  *  - maxspan: every event within `maxspanMs` of the sequence's first event; exactly maxspan
  *    still matches (ES `delta > maxspan` rejects; Python `first < t - maxspan` drops).
- *    Without maxspan, pending sequences live until `until` or forever (store expiry undefined).
+ *    Without maxspan, `stateTtlMs` (an Elastic rule's look-back, eql-rule.ts) bounds pending
+ *    sequences the same way (a sequence whose first event is older than that, relative to the
+ *    current event, is dropped); with neither, they live until `until` (no expiry).
  *  - until: an event matching it drops every pending sequence of its key (sequence-wide `by` +
  *    the until's `by`), before the steps see the event (Python order); completed sequences that
  *    only wait for a trailing missing step are not affected (ES checks until between matches).
@@ -38,21 +49,29 @@
  *    when an event later than D arrives), with `time = D`. Several may wait per key (a queue).
  *  - Output: `events` = the positive events in step order, `time` = the last event's time (or D),
  *    `fields['oktopus.sequence'] = { join_keys }` (as ES returns `join_keys`). Completion order.
- *  - State: one store entry per key under `ctx.ns` holding its pending sequences per state, its
- *    waiting completions and its last leading-missing times, with the events serialised (as
- *    the reorder window does) so a restart resumes mid-sequence. It expires with its newest
- *    deadline (first + maxspan). Per key at most one pending sequence per positive step
- *    (bounded by steps × events per sequence) plus at most MAX_WAITING waiting completions.
+ *  - State: per key, its pending sequences per state, its waiting completions and its last
+ *    leading-missing times, held in memory (keyed-state.ts: loaded from the store once per key,
+ *    events kept as live objects) and written back by `persist()` — from the engine's commit,
+ *    inside the batch transaction — as one store entry per key under `ctx.ns`, the events
+ *    serialised (as the reorder window does), so a restart resumes mid-sequence. An entry
+ *    expires with its newest deadline (first + maxspan, or + stateTtlMs). Per key at most one
+ *    pending sequence per positive step (bounded by steps × events per sequence) plus at most
+ *    MAX_WAITING waiting completions; at most DEFAULT_KEY_CAP keys stay in memory.
  */
 import { makeEvent, type CanonicalEvent, type Json, type JsonObject } from '../../event/types.js';
 import type { ExprSemantics, SequenceStage, ValueExpr } from '../../ir/types.js';
 import { resolveField } from '../../schema/index.js';
 import { compileExpr } from '../expr/index.js';
 import { compilePredicate, type EventTest } from '../predicate/index.js';
+import { KeyedState } from './keyed-state.js';
+import { cartesian } from './terms.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
 
 /** Most completed sequences one key may hold while they wait for a trailing missing step. */
 export const MAX_WAITING = 1000;
+
+/** Most join-key tuples one event takes part with (multi-valued keys multiply). */
+export const MAX_KEYS_PER_EVENT = 100;
 
 /* ---------------------------- helpers shared with sample.ts / pipe.ts ---------------------------- */
 
@@ -85,22 +104,67 @@ export function keyValue(v: unknown, fold: boolean): Json {
   return v as Json;
 }
 
-/** The join key of an event: the tuple of values, or undefined when the event does not join. */
-export type KeyFn = (ev: CanonicalEvent) => Json[] | undefined;
+/** Each value of a (possibly multi-valued) key on its own: arrays flattened, nulls dropped, once each. */
+export function keyValues(v: unknown, fold: boolean): Json[] {
+  if (typeof v === 'string') return [fold ? v.toLowerCase() : v];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return [v as Json];
+  const out: Json[] = [];
+  const seen = new Set<string>();
+  const add = (x: unknown): void => {
+    if (x === undefined || x === null) return;
+    if (Array.isArray(x)) {
+      for (const y of x) add(y);
+      return;
+    }
+    const value = (typeof x === 'string' && fold ? x.toLowerCase() : x) as Json;
+    const id = typeof value === 'string' ? `s${value}` : JSON.stringify(value);
+    if (seen.has(id)) return;
+    seen.add(id);
+    out.push(value);
+  };
+  add(v);
+  return out;
+}
 
+/** The join keys of an event: one tuple per combination of values; none when it does not join. */
+export type KeyFn = (ev: CanonicalEvent) => Json[][];
+
+/**
+ * Elasticsearch: one tuple per combination of the keys' values (see the header); Python
+ * (`semantics: 'python'`): one tuple, arrays whole.
+ */
 export function compileKey(exprs: ValueExpr[], ctx: StageContext, opts: { fold: boolean; semantics?: ExprSemantics }): KeyFn {
+  const python = opts.semantics === 'python';
   const parts = exprs.map((e) => ({
     get: valueOf(e, ctx, opts.semantics),
-    nullable: (e.type === 'field' && e.optional === true) || opts.semantics === 'python',
+    nullable: (e.type === 'field' && e.optional === true) || python,
   }));
+  if (python) {
+    return (ev) => {
+      const out: Json[] = [];
+      for (const p of parts) {
+        const v = keyValue(p.get(ev), opts.fold);
+        if (v === null && !p.nullable) return [];
+        out.push(v);
+      }
+      return [out];
+    };
+  }
   return (ev) => {
-    const out: Json[] = [];
+    const lists: Json[][] = [];
+    let single = true;
     for (const p of parts) {
-      const v = keyValue(p.get(ev), opts.fold);
-      if (v === null && !p.nullable) return undefined;
-      out.push(v);
+      const values = keyValues(p.get(ev), opts.fold);
+      if (values.length === 0) {
+        if (!p.nullable) return [];
+        lists.push([null]);
+      } else {
+        if (values.length > 1) single = false;
+        lists.push(values);
+      }
     }
-    return out;
+    return single ? [lists.map((l) => l[0]!)] : cartesian(lists, MAX_KEYS_PER_EVENT);
   };
 }
 
@@ -108,7 +172,10 @@ export function compileKey(exprs: ValueExpr[], ctx: StageContext, opts: { fold: 
 
 /** A partial (or completed) sequence. */
 interface Partial {
-  /** Positive events so far, serialised. */
+  /**
+   * Positive events so far, as store rows: in memory they reference the events' documents (no
+   * copy, no serialisation; the live events' caches are not kept), the store serialises them.
+   */
   e: StoredEvent[];
   /** Time of the first and of the last positive event. */
   f: number;
@@ -141,6 +208,10 @@ export const sequenceStage: StageFactory<SequenceStage> = {
   create(stage: SequenceStage, ctx: StageContext): StageRuntime {
     const fold = stage.caseInsensitiveKeys === true;
     const maxspan = stage.maxspanMs;
+    const ttl = stage.stateTtlMs;
+    if (ttl !== undefined && !(ttl > 0)) throw new Error(`sequence: stateTtlMs must be positive, got ${ttl}`);
+    /** How long a pending sequence may wait for its next event: maxspan, else the state TTL. */
+    const horizon = maxspan ?? ttl;
     const keyOpts = { fold, semantics: stage.semantics };
 
     // Expand runs: the step repeated N times (ES, Python `runs` are syntactic).
@@ -162,6 +233,7 @@ export const sequenceStage: StageFactory<SequenceStage> = {
       ? { test: compilePredicate(stage.until.predicate, ctx.schema), key: compileKey([...stage.by, ...(stage.until.by ?? [])], ctx, keyOpts) }
       : undefined;
     if (stage.until) keyLengths.add(stage.by.length + (stage.until.by?.length ?? 0));
+    // The EQL translation reports this with its place in the query; kept for other IR producers.
     if (keyLengths.size > 1) throw new Error('sequence: every step must have the same number of join keys');
 
     const first = positive[0]!;
@@ -176,33 +248,33 @@ export const sequenceStage: StageFactory<SequenceStage> = {
     const missingSteps = steps.flatMap((s, i) => (s.missing ? [i] : []));
     const positiveDesc = [...positive].reverse();
 
-    /* ------------------------------- store access (per push) ------------------------------- */
+    /* ------------------------- state: in memory, persisted at commit ------------------------- */
 
-    let touched = new Map<string, KeyState>();
-    const load = (k: string): KeyState => {
-      let st = touched.get(k);
-      if (!st) {
-        const stored = ctx.store.get(ctx.ns, k) as unknown as KeyState | undefined;
-        // Shallow copies: stored events are never modified, only replaced.
-        st = stored ? { ...stored, p: Object.fromEntries(Object.entries(stored.p).map(([i, p]) => [i, { ...p }])) } : { p: {} };
-        touched.set(k, st);
-      }
-      return st;
-    };
-    const save = (): void => {
-      for (const [k, st] of touched) {
+    const state = new KeyedState<KeyState>(ctx.store, ctx.ns, {
+      // Shallow copies (partials are changed in place; stored events never are).
+      decode: (v) => {
+        const stored = v as unknown as KeyState;
+        const st: KeyState = { p: Object.fromEntries(Object.entries(stored.p).map(([i, p]) => [i, { ...p }])) };
+        if (stored.a) st.a = [...stored.a];
+        if (stored.m) st.m = stored.m;
+        return st;
+      },
+      encode: (st) => {
+        if (st.a && st.a.length === 0) delete st.a;
+        if (Object.keys(st.p).length === 0 && !st.a && !st.m) return undefined;
         const deadlines: number[] = [];
-        if (maxspan !== undefined) {
-          for (const p of Object.values(st.p)) deadlines.push(p.f + maxspan);
-          if (st.m) deadlines.push(st.m.t + maxspan);
+        if (horizon !== undefined) {
+          for (const p of Object.values(st.p)) deadlines.push(p.f + horizon);
+          if (st.m) deadlines.push(st.m.t + horizon);
         }
         for (const a of st.a ?? []) deadlines.push(a.d!);
-        if (st.a && st.a.length === 0) delete st.a;
-        if (Object.keys(st.p).length === 0 && !st.a && !st.m) ctx.store.delete(ctx.ns, k);
-        else ctx.store.set(ctx.ns, k, st as unknown as Json, maxspan === undefined ? undefined : Math.max(...deadlines));
-      }
-      touched = new Map();
-    };
+        const expiresAt = horizon === undefined && !st.a ? undefined : Math.max(...deadlines);
+        return { value: st as unknown as Json, expiresAt };
+      },
+    }, undefined, () => latest);
+    /** Time of the latest event pushed (state that expired before it is dead). */
+    let latest = -Infinity;
+    const empty = (): KeyState => ({ p: {} });
 
     /* ------------------- completions waiting for a trailing window (in memory) ------------------- */
 
@@ -210,6 +282,7 @@ export const sequenceStage: StageFactory<SequenceStage> = {
     let waiting: { d: number; k: string }[] | undefined;
     const index = (): { d: number; k: string }[] => {
       if (!waiting) {
+        // Built on the first push or tick, before anything is held in memory: the store is whole.
         waiting = [];
         for (const [k, v] of ctx.store.entries(ctx.ns)) for (const a of (v as unknown as KeyState).a ?? []) waiting.push({ d: a.d!, k });
         waiting.sort((x, y) => x.d - y.d);
@@ -224,7 +297,7 @@ export const sequenceStage: StageFactory<SequenceStage> = {
     };
 
     const output = (p: Partial, key: Json[], time: number, current?: CanonicalEvent): Match => ({
-      events: p.e.map((row) => (current && row['id'] === current.id && row['time'] === current.time ? current : reviveEvent(row))),
+      events: p.e.map((row) => (current && row['doc'] === current.doc ? current : reviveEvent(row))),
       time,
       fields: { 'oktopus.sequence': { join_keys: key } },
     });
@@ -235,13 +308,17 @@ export const sequenceStage: StageFactory<SequenceStage> = {
       const out: Match[] = [];
       while (list.length > 0 && list[0]!.d < time) {
         const { d, k } = list.shift()!;
-        const st = load(k);
+        const st = state.get(k);
+        if (!st?.a) continue;
         const keep: Partial[] = [];
-        for (const a of st.a ?? []) {
+        for (const a of st.a) {
           if (a.d === d) out.push(output(a, JSON.parse(k) as Json[], d));
           else keep.push(a);
         }
-        st.a = keep;
+        if (keep.length !== st.a.length) {
+          st.a = keep;
+          state.touch(k);
+        }
       }
       return out;
     };
@@ -273,75 +350,113 @@ export const sequenceStage: StageFactory<SequenceStage> = {
       push(m: Match): Match[] {
         const ev = m.events[m.events.length - 1]!;
         const t = ev.time;
+        if (t > latest) latest = t;
         const out: Match[] = hasTrailing ? due(t) : [];
+        let stored: StoredEvent | undefined;
+        /** The event as a store row, made once (it may join several keys). */
+        const row = (): StoredEvent => (stored ??= storeEvent(ev));
 
-        // Drop what maxspan no longer allows (an event later than first + maxspan cannot join).
+        /** The key's state, without what maxspan (or the state TTL) no longer allows. */
         const fresh = (k: string): KeyState => {
-          const st = load(k);
-          if (maxspan !== undefined) {
-            for (const [i, p] of Object.entries(st.p)) if (t - p.f > maxspan) delete st.p[i];
+          const st = state.ensure(k, empty);
+          if (horizon !== undefined) {
+            for (const [i, p] of Object.entries(st.p)) {
+              if (t - p.f > horizon) {
+                delete st.p[i];
+                state.touch(k);
+              }
+            }
+            if (st.m && t - st.m.t > horizon) {
+              delete st.m;
+              state.touch(k);
+            }
           }
           return st;
         };
 
         if (until && until.test(ev)) {
-          const key = until.key(ev);
-          if (key) fresh(JSON.stringify(key)).p = {};
+          for (const key of until.key(ev)) {
+            const k = JSON.stringify(key);
+            const st = fresh(k);
+            if (Object.keys(st.p).length > 0) {
+              st.p = {};
+              state.touch(k);
+            }
+          }
         }
 
         for (const i of missingSteps) {
           const step = steps[i]!;
           if (!step.test(ev)) continue;
-          const key = step.key(ev);
-          if (!key) continue;
-          const st = fresh(JSON.stringify(key));
-          if (i < first) {
-            if (!st.m) st.m = { t, b: null };
-            else if (t > st.m.t) st.m = { t, b: st.m.t };
-          } else if (i > last) {
-            // The first trailing event after a completion inside its window rejects it.
-            if (st.a) st.a = st.a.filter((a) => !(a.l < t && t <= a.d!));
-          } else {
-            const p = st.p[prevPositive(i)];
-            if (p && p.l < t && p.x === undefined) p.x = t;
+          for (const key of step.key(ev)) {
+            const k = JSON.stringify(key);
+            const st = fresh(k);
+            if (i < first) {
+              if (!st.m) st.m = { t, b: null };
+              else if (t > st.m.t) st.m = { t, b: st.m.t };
+              else continue;
+              state.touch(k);
+            } else if (i > last) {
+              // The first trailing event after a completion inside its window rejects it.
+              if (!st.a) continue;
+              const kept = st.a.filter((a) => !(a.l < t && t <= a.d!));
+              if (kept.length !== st.a.length) {
+                st.a = kept;
+                state.touch(k);
+              }
+            } else {
+              const p = st.p[prevPositive(i)];
+              if (p && p.l < t && p.x === undefined) {
+                p.x = t;
+                state.touch(k);
+              }
+            }
           }
         }
 
         for (const j of positiveDesc) {
           const step = steps[j]!;
           if (!step.test(ev)) continue;
-          const key = step.key(ev);
-          if (!key) continue;
-          const k = JSON.stringify(key);
-          const st = fresh(k);
-          let next: Partial;
-          if (j === first) {
-            next = { e: [storeEvent(ev)], f: t, l: t };
-            if (hasLeading) next.b = st.m ? (st.m.t < t ? st.m.t : st.m.b) : null;
-          } else {
-            const from = String(prevPositive(j));
-            const p = st.p[from];
-            if (!p || p.l > t) continue; // nothing pending (a late event cannot go before it)
-            delete st.p[from];
-            if (p.x !== undefined && p.x < t) continue; // a missing event came in between
-            next = { ...p, e: [...p.e, storeEvent(ev)], l: t };
-            delete next.x;
-          }
-          if (j === last) {
-            complete(next, k, key, st, ev, out);
-          } else {
-            const older = st.p[String(j)];
-            if (!older || older.l <= t) st.p[String(j)] = next; // the newer partial replaces the older
+          for (const key of step.key(ev)) {
+            const k = JSON.stringify(key);
+            const st = fresh(k);
+            let next: Partial;
+            if (j === first) {
+              next = { e: [row()], f: t, l: t };
+              if (hasLeading) next.b = st.m ? (st.m.t < t ? st.m.t : st.m.b) : null;
+            } else {
+              const from = String(prevPositive(j));
+              const p = st.p[from];
+              if (!p || p.l > t) continue; // nothing pending (a late event cannot go before it)
+              delete st.p[from];
+              state.touch(k);
+              if (p.x !== undefined && p.x < t) continue; // a missing event came in between
+              next = { ...p, e: [...p.e, row()], l: t };
+              delete next.x;
+            }
+            if (j === last) {
+              complete(next, k, key, st, ev, out);
+              state.touch(k);
+            } else {
+              const older = st.p[String(j)];
+              if (!older || older.l <= t) {
+                st.p[String(j)] = next; // the newer partial replaces the older
+                state.touch(k);
+              }
+            }
           }
         }
-        save();
+        state.trim();
         return out;
+      },
+      persist(): void {
+        state.persist();
       },
     };
     if (hasTrailing) {
       runtime.tick = (watermark: number): Match[] => {
         const out = due(watermark);
-        save();
+        state.trim();
         return out;
       };
     }

@@ -6,8 +6,10 @@
  *    a multi-valued field makes one group per value, the cartesian product across fields (at
  *    most MAX_GROUPS_PER_MATCH per match), each group suppressed on its own; `'whole'` (EQL,
  *    new_terms): the array is one value, written as a list (a single value as a one-element
- *    list), as Kibana reads it from the `fields` API. A threshold match is grouped by the terms
- *    of its `kibana.alert.threshold_result` (its own group), not by a source event.
+ *    list), as Kibana reads it from the `fields` API, its values sorted (Kibana's
+ *    getSuppressionTerms sorts them), so the order of the values does not make another group.
+ *    A threshold match is grouped by the terms of its `kibana.alert.threshold_result` (its own
+ *    group), not by a source event.
  *  - Missing field (absent, null, empty array, an array of nulls): `missingFields: 'suppress'`
  *    makes it the value null (one group for "missing"); `'doNotSuppress'` passes the match on
  *    untouched (a plain alert, no suppression fields).
@@ -73,10 +75,23 @@ function explode(v: unknown): Json[] | typeof MISSING {
   return out.length > 0 ? out : MISSING;
 }
 
-/** The field's value for 'whole': always a list (non-null elements), MISSING when empty. */
+/** Kibana's order of a multi-valued term (lodash sortBy: numbers numerically, then by type, then text). */
+function compareTerm(a: Json, b: Json): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a !== typeof b) return typeof a < typeof b ? -1 : 1;
+  const x = typeof a === 'string' ? a : JSON.stringify(a);
+  const y = typeof b === 'string' ? b : JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The field's value for 'whole': always a list (non-null elements), MISSING when empty. The
+ * values are sorted, as Kibana's getSuppressionTerms does (`sortBy`), so [A, B] and [B, A] are
+ * one group and the terms list them in that order.
+ */
 function whole(v: unknown): Json | typeof MISSING {
   const list = (Array.isArray(v) ? v : [v]).filter((x) => x !== undefined && x !== null) as Json[];
-  return list.length > 0 ? list : MISSING;
+  return list.length > 0 ? list.sort(compareTerm) : MISSING;
 }
 
 /** The group-by values of a threshold match: its `kibana.alert.threshold_result.terms`. */

@@ -40,6 +40,13 @@ export interface StageRuntime {
    * matches that are now due. `Infinity` closes everything (end of a one-off query).
    */
   tick?(watermark: number): Match[];
+  /**
+   * Write the state the stage holds in memory to the store. The engine calls it from
+   * `commit(batch)`, inside the batch transaction that also saves the input checkpoint, so the
+   * stored state always matches the input position (restart safety). Stages that write the
+   * store as they go have none.
+   */
+  persist?(): void;
 }
 
 export interface StageFactory<S extends Stage = Stage> {

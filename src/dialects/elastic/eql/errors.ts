@@ -45,3 +45,24 @@ export class EqlUnsupportedError extends Error {
     this.offset = offset;
   }
 }
+
+/**
+ * Valid syntax, invalid query (Elasticsearch's verification errors), found by the translation
+ * (to-ir.ts): an unknown function, a wrong number of arguments, steps with different numbers of
+ * join keys. `offset` is the place in the query; callers with the query text report it as an
+ * EqlSyntaxError there (`toSyntaxError`).
+ */
+export class EqlQueryError extends Error {
+  readonly offset: number;
+
+  constructor(message: string, offset: number) {
+    super(message);
+    this.name = 'EqlQueryError';
+    this.offset = offset;
+  }
+
+  /** The same error with line, column and caret in `query`. */
+  toSyntaxError(query: string): EqlSyntaxError {
+    return new EqlSyntaxError(query, this.offset, this.message);
+  }
+}

@@ -26,6 +26,12 @@
  * (lexer) and `:method()` calls; Python syntax accepts them. Constraints the Elasticsearch
  * parser checks are checked here too: `runs` in 1..100, missing events (`![`) only in a sequence
  * with `maxspan` and with one positive clause, at least two clauses (counting runs).
+ *
+ * Nesting is bounded (MAX_NESTING levels): parentheses, function arguments, `not` and unary
+ * minus chains, and each operator of a `+ - * / %` chain (its tree is left-deep, one level per
+ * operand) count one level each. Deeper queries are a syntax error at the token that goes over
+ * the limit, instead of a stack overflow here or in the translation and compilation after.
+ * (Elasticsearch's SQL parser stops at depth 200 the same way: "statement too large".)
  */
 import type { CompareOperator, EventQuery, Expr, Pipe, Query, Subquery, TimeSpan } from './ast.js';
 import { EqlSyntaxError } from './errors.js';
@@ -43,10 +49,15 @@ export const PIPES = new Set(['head', 'tail', 'filter', 'unique', 'unique_count'
 
 const COMPARE_OPS = new Set(['==', '=', '!=', '<', '<=', '>', '>=']);
 
+/** Most nesting levels in one query (see the header). */
+export const MAX_NESTING = 200;
+
 class Parser {
   private readonly tokens: Token[];
   private i = 0;
   private readonly python: boolean;
+  /** Nesting level of what is being parsed (see MAX_NESTING). */
+  private depth = -1; // the top-level condition is level 0
 
   constructor(
     private readonly text: string,
@@ -70,6 +81,13 @@ class Parser {
 
   private fail(at: number, reason: string): never {
     throw new EqlSyntaxError(this.text, at, reason);
+  }
+
+  /** One level deeper, at the token starting at `at`; a syntax error there past MAX_NESTING. */
+  private enter(at: number): void {
+    if (++this.depth > MAX_NESTING) {
+      this.fail(at, `the query is nested too deeply (more than ${MAX_NESTING} levels of parentheses, function calls, not, unary minus or arithmetic operators)`);
+    }
   }
 
   private unexpected(expected: string): never {
@@ -328,15 +346,22 @@ class Parser {
     return out;
   }
 
-  expr(): Expr {
-    const first = this.and();
-    if (!this.isKeyword('or')) return first;
-    const args = [first];
-    while (this.isKeyword('or')) {
-      this.i++;
-      args.push(this.and());
+  /** An expression, one level deeper; `at`: where a too-deep error points (its opening parenthesis). */
+  expr(at = this.tok.start): Expr {
+    const saved = this.depth;
+    this.enter(at);
+    try {
+      const first = this.and();
+      if (!this.isKeyword('or')) return first;
+      const args = [first];
+      while (this.isKeyword('or')) {
+        this.i++;
+        args.push(this.and());
+      }
+      return { kind: 'or', args, at: first.at };
+    } finally {
+      this.depth = saved;
     }
-    return { kind: 'or', args, at: first.at };
   }
 
   private and(): Expr {
@@ -353,8 +378,12 @@ class Parser {
   private not(): Expr {
     if (this.isKeyword('not')) {
       const at = this.tok.start;
+      const saved = this.depth;
+      this.enter(at);
       this.i++;
-      return { kind: 'not', arg: this.not(), at };
+      const arg = this.not();
+      this.depth = saved;
+      return { kind: 'not', arg, at };
     }
     return this.term();
   }
@@ -440,27 +469,36 @@ class Parser {
   }
 
   private sum(): Expr {
+    const saved = this.depth;
     let left = this.mul();
     while (this.isOp('+') || this.isOp('-')) {
+      this.enter(this.tok.start); // the chain's tree is left-deep: one level per operator
       const op = (this.tokens[this.i++] as { value: string }).value as '+' | '-';
       left = { kind: 'arith', op, left, right: this.mul(), at: left.at };
     }
+    this.depth = saved;
     return left;
   }
 
   private mul(): Expr {
+    const saved = this.depth;
     let left = this.unary();
     while (this.isOp('*') || this.isOp('/') || this.isOp('%')) {
+      this.enter(this.tok.start);
       const op = (this.tokens[this.i++] as { value: string }).value as '*' | '/' | '%';
       left = { kind: 'arith', op, left, right: this.unary(), at: left.at };
     }
+    this.depth = saved;
     return left;
   }
 
   private unary(): Expr {
     if (this.isOp('-') || this.isOp('+')) {
+      const saved = this.depth;
+      this.enter(this.tok.start);
       const t = this.tokens[this.i++]!;
       const arg = this.unary();
+      this.depth = saved;
       if (t.kind === 'op' && t.value === '+') return arg;
       if (arg.kind === 'literal' && typeof arg.value === 'number') return { kind: 'literal', value: -arg.value, at: t.start };
       return { kind: 'neg', arg, at: t.start };
@@ -469,13 +507,16 @@ class Parser {
   }
 
   private postfix(): Expr {
+    const saved = this.depth;
     let e = this.primary();
     while (this.tok.kind === 'method') {
+      this.enter(this.tok.start); // a method chain nests like an operator chain
       const m = this.tokens[this.i++] as { value: string; start: number };
       const args = this.isOp(')') ? [] : this.exprList();
       this.expectOp(')', "',' or ')'");
       e = { kind: 'method', name: m.value, target: e, args, at: m.start };
     }
+    this.depth = saved;
     return e;
   }
 
@@ -485,7 +526,7 @@ class Parser {
     if (lit) return lit;
     if (this.isOp('(')) {
       this.i++;
-      const e = this.expr();
+      const e = this.expr(t.start);
       this.expectOp(')', "')' (or an operator)");
       return e;
     }

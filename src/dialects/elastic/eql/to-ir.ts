@@ -24,21 +24,28 @@
  *    expression evaluated three-valued, matching when true (Elasticsearch's script filter).
  * Elasticsearch refuses (and so this reports as unsupported, by name): join, `fork`, lineage
  * (`child of`...), pipes other than head and tail, and functions it does not have.
+ * Invalid queries (Elasticsearch's verification errors) throw EqlQueryError at their place in
+ * the query, so the loader reports them with file:line:col: an unknown function, a function
+ * called with the wrong number of arguments, sequence/sample steps (and `until`) with different
+ * numbers of join keys.
  *
  * Python semantics (`syntax: 'python'`, the endgameinc/eql conformance suite): the reference
  * engine is three-valued throughout (`not null` is null), so each `where` becomes ONE `expr`
  * leaf with semantics 'python'; with `caseInsensitive` every string comparison, `in`, pattern
  * and function folds case, and so do the sequence join keys. `x == "a*b"` (a `*` in a string
- * compared with `==`/`!=`) is a wildcard match, as the Python parser rewrites it. Join and
- * lineage are reported as unsupported by name.
+ * compared with `==`/`!=`) is a wildcard match, as the Python parser rewrites it. Pipes fold
+ * their keys with `caseInsensitive` (PipeStage.caseInsensitive), and a pipe after a sequence that
+ * reads `events[n].x` gets `resultEvents` (see stages/pipe.ts). Join, lineage and `fork` are
+ * reported as unsupported by name (docs/eql-conformance.md).
  *
  * Event categories: `any where` tests nothing; `process where X` is
  * `and(categoryField eq "process", X)` (eq tests any element of an array: ECS event.category).
  */
 import type { FieldRef, Predicate, SchemaName, Stage, ValueExpr, PipeStage, SequenceStep, ExprSemantics } from '../../../ir/types.js';
 import { compileRegex } from '../../../engine/predicate/regex.js';
+import { lookupFunction } from '../../../engine/expr/functions/index.js';
 import type { EventQuery, Expr, Pipe, Query, Subquery } from './ast.js';
-import { EqlUnsupportedError } from './errors.js';
+import { EqlQueryError, EqlUnsupportedError } from './errors.js';
 import type { Syntax } from './lexer.js';
 
 export interface EqlToIrOptions {
@@ -91,8 +98,19 @@ const HAS_WILDCARD = /[*?]/;
 export function luceneRegexToRe2(pattern: string): string {
   let out = '';
   let inClass = false;
+  /** At the start of a branch (pattern start, after `(` or `|`): Lucene has nothing to repeat there. */
+  let branchStart = true;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
+    const atStart = branchStart;
+    branchStart = false;
+    // Lucene parses `?`, `*` and `+` with nothing before them as literal characters (its
+    // RegExp has no inline flags or group modifiers: `(?i)x` is a group matching "?i", then x);
+    // RE2 would read `(?i)` as a flag or reject a repeat of nothing, so escape them.
+    if (!inClass && atStart && (c === '?' || c === '*' || c === '+')) {
+      out += `\\${c}`;
+      continue;
+    }
     if (c === '\\') {
       const n = pattern[i + 1];
       if (n === undefined) throw new EqlUnsupportedError('regex', `regex ${JSON.stringify(pattern)} ends with a lone backslash`);
@@ -118,6 +136,11 @@ export function luceneRegexToRe2(pattern: string): string {
       case '^':
       case '$':
         out += `\\${c}`;
+        break;
+      case '(':
+      case '|':
+        out += c;
+        branchStart = true;
         break;
       case '"':
       case '@':
@@ -161,10 +184,11 @@ class Translator {
   query(q: Query): EqlIr {
     switch (q.kind) {
       case 'event':
-        return { stages: [{ type: 'filter', predicate: this.eventPredicate(q.query) }, ...this.pipes(q.pipes)] };
+        return { stages: [{ type: 'filter', predicate: this.eventPredicate(q.query) }, ...this.pipes(q.pipes, false)] };
       case 'join':
         throw new EqlUnsupportedError('join', `join is not supported${this.python ? '' : ' by Elasticsearch EQL'} (unordered joins are Python EQL)`, q.at);
       case 'sequence': {
+        checkJoinKeys(q.by.length, [...q.subqueries, ...(q.until ? [q.until] : [])]);
         const steps = q.subqueries.map((s) => this.step(s));
         const until = q.until ? this.until(q.until) : undefined;
         const heads = [...steps.map((s) => s.predicate), ...(until ? [until.predicate] : [])];
@@ -172,15 +196,16 @@ class Translator {
         if (q.maxspan) stage.maxspanMs = q.maxspan.ms;
         if (until) stage.until = until;
         if (this.fold) stage.caseInsensitiveKeys = true;
-        return { stages: [{ type: 'filter', predicate: orOf(heads) }, stage, ...this.pipes(q.pipes)] };
+        return { stages: [{ type: 'filter', predicate: orOf(heads) }, stage, ...this.pipes(q.pipes, true)] };
       }
       case 'sample': {
+        checkJoinKeys(q.by.length, q.subqueries);
         const steps = q.subqueries.map((s) => this.step(s));
         return {
           stages: [
             { type: 'filter', predicate: orOf(steps.map((s) => s.predicate)) },
             { type: 'sample', by: q.by.map((k) => this.value(k)), steps, semantics: this.semantics },
-            ...this.pipes(q.pipes),
+            ...this.pipes(q.pipes, true),
           ],
         };
       }
@@ -224,16 +249,19 @@ class Translator {
     return this.predicate(e);
   }
 
-  private pipes(pipes: Pipe[]): PipeStage[] {
-    return pipes.map((p) => this.pipe(p));
+  /** `multi`: the results have several events (sequence, sample): Python pipes read `events[n].x`. */
+  private pipes(pipes: Pipe[], multi: boolean): PipeStage[] {
+    return pipes.map((p) => this.pipe(p, multi));
   }
 
-  private pipe(p: Pipe): PipeStage {
+  private pipe(p: Pipe, multi: boolean): PipeStage {
     const name = p.name as PipeStage['pipe'];
     if (!this.python && name !== 'head' && name !== 'tail') {
       throw new EqlUnsupportedError(`| ${name}`, `the pipe | ${name} is not supported by Elasticsearch EQL (only head and tail)`, p.at);
     }
     const stage: PipeStage = { type: 'pipe', pipe: name, windowMs: this.windowMs, semantics: this.semantics };
+    if (this.fold) stage.caseInsensitive = true;
+    if (this.python && multi && p.args.some(readsResultEvents)) stage.resultEvents = true;
     switch (name) {
       case 'head':
       case 'tail': {
@@ -423,8 +451,15 @@ class Translator {
 
   private call(name: string, args: Expr[], insensitive: boolean, at: number): ValueExpr {
     const fn = CANONICAL.get(name.toLowerCase()) ?? name;
+    const def = lookupFunction(fn);
+    if (!def) throw new EqlQueryError(`unknown function ${name}()`, at);
     if (!this.python && !ES_FUNCTION_SET.has(fn)) {
       throw new EqlUnsupportedError(`function ${name}`, `the function ${name}() is not supported by Elasticsearch EQL`, at);
+    }
+    if (args.length < def.minArgs || args.length > def.maxArgs) {
+      const range =
+        def.maxArgs === Infinity ? `at least ${def.minArgs}` : def.minArgs === def.maxArgs ? `${def.minArgs}` : `${def.minArgs} to ${def.maxArgs}`;
+      throw new EqlQueryError(`function ${def.name}() takes ${range} argument${def.minArgs === 1 && def.maxArgs === 1 ? '' : 's'}, got ${args.length}`, at);
     }
     const v: ValueExpr = { type: 'call', fn, args: args.map((a) => this.value(a)) };
     if (insensitive || this.fold) v.caseInsensitive = true;
@@ -436,9 +471,29 @@ const FLIP = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=
 const ORDER = { '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' } as const;
 const VALUE_OP = { '==': 'eq', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' } as const;
 
+/** Whether an expression reads `events[n]...` (Python: the n-th event of a sequence result, in a pipe). */
+function readsResultEvents(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  if (Array.isArray(e)) return e.some(readsResultEvents);
+  const node = e as { kind?: string; path?: unknown[] };
+  if (node.kind === 'field') return node.path?.[0] === 'events' && typeof node.path[1] === 'number';
+  return Object.values(e).some(readsResultEvents);
+}
+
 /** A string literal with a `*` (Python's `==` wildcard form). */
 function starString(e: Expr): string | undefined {
   return e.kind === 'literal' && typeof e.value === 'string' && e.value.includes('*') ? e.value : undefined;
+}
+
+/** Every step (and `until`) must have as many join keys as the first (Elasticsearch's verifier). */
+function checkJoinKeys(shared: number, subqueries: Subquery[]): void {
+  const expected = shared + (subqueries[0]?.by.length ?? 0);
+  for (const s of subqueries) {
+    const found = shared + s.by.length;
+    if (found !== expected) {
+      throw new EqlQueryError(`every step must have the same number of join keys: expected ${expected}, found ${found}`, s.at);
+    }
+  }
 }
 
 function orOf(args: Predicate[]): Predicate {
