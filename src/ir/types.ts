@@ -90,7 +90,23 @@ export type Predicate =
    * expression is evaluated with null propagation; the event matches only when it is `true`
    * (null and false do not match, as a query-side script filter in Elasticsearch).
    */
-  | { type: 'expr'; expr: ValueExpr; semantics?: ExprSemantics };
+  | { type: 'expr'; expr: ValueExpr; semantics?: ExprSemantics }
+  /**
+   * A quantified test over the elements of a list field (Panther list comprehensions
+   * AnyElement/AllElements/NoElement/OnlyOneElement, and `a[2].b` / DeepKey indexes).
+   * Fields inside `where` are relative to the element (same schema); the field named ''
+   * is the element itself. With `index`, only that element is tested (negative: from the
+   * end) and the quantifier is 'any'. A missing or non-list value has no elements: 'any'
+   * and 'one' are false, 'none' is true, and 'all' is false (nothing to vouch for).
+   */
+  | { type: 'elements'; field: FieldRef; quantifier: 'any' | 'all' | 'none' | 'one'; index?: number; where: Predicate }
+  /**
+   * A rule body written as code: the exported function `fn` of the TypeScript/JavaScript
+   * module at `module` (an absolute path), called with a Panther-style event object
+   * (src/dialects/panther/event.ts). Its truthy result matches; an exception does not match
+   * (and is counted as a rule error).
+   */
+  | { type: 'code'; module: string; fn: 'rule' };
 
 /**
  * How a value expression treats what the two EQL engines disagree on (reference elastic.md §2.5):
@@ -143,6 +159,13 @@ export interface DedupStage {
   threshold: number;
   /** Count distinct values of these fields instead of matches. */
   unique?: FieldRef[];
+  /**
+   * Panther: the key is the rule's dedup string (dedup() -> title -> `defaultDedupString:<RuleID>`,
+   * 1000 characters, from `RuleIR.panther`) instead of `key` fields; with `uniqueFn`, distinct
+   * values of the body's `unique()` are counted.
+   */
+  pantherKey?: boolean;
+  uniqueFn?: boolean;
 }
 
 /** Elastic new_terms: alert when the tuple of values is first seen within the history window. */
@@ -187,6 +210,13 @@ export interface SequenceStage {
   /** Join keys compare case-insensitively (the Python reference engine; not Elasticsearch). */
   caseInsensitiveKeys?: boolean;
   semantics?: ExprSemantics;
+  /**
+   * Without `maxspanMs`: how long (event time, from its first event) a pending sequence is kept
+   * waiting for its next events. An Elastic rule sets its look-back (Kibana never finds a
+   * sequence longer than one execution's range); unset = until `until`, no expiry.
+   * Ignored when `maxspanMs` is set.
+   */
+  stateTtlMs?: number;
 }
 
 /** EQL `sample by k [...] [...]`: one event per step with equal keys, in any order, no time bound. */
@@ -214,6 +244,10 @@ export interface PipeStage {
   keys?: ValueExpr[];
   windowMs: number;
   semantics?: ExprSemantics;
+  /** Python case-insensitive mode: string keys fold case (unique, sort, unique_count; count groups). */
+  caseInsensitive?: boolean;
+  /** Python pipes after a sequence/sample: `events[n].x` reads the n-th event of the result. */
+  resultEvents?: boolean;
 }
 
 /**
@@ -305,6 +339,66 @@ export interface RuleIR {
   severityMapping?: { field: FieldRef; value: string; severity: Severity }[];
   /** Risk score override (Elastic `risk_score_mapping`): a numeric field of the source event (0–100). */
   riskScoreField?: FieldRef;
+  /** Panther alert presentation (title, dedup string, dynamic severity, alert context…). */
+  panther?: PantherSpec;
+}
+
+/** Panther body-function names besides `rule` (pypanther `Rule` methods). */
+export type PantherFunction =
+  | 'title'
+  | 'dedup'
+  | 'alert_context'
+  | 'severity'
+  | 'description'
+  | 'reference'
+  | 'runbook'
+  | 'destinations'
+  | 'unique';
+
+/**
+ * How a Panther rule presents its alerts. Either a code module's functions, or the YAML simple
+ * detection's data (AlertTitle, AlertContext, GroupBy, DynamicSeverities), or neither (the
+ * fallbacks: title = DisplayName -> RuleID, dedup = title, severity = the rule's).
+ */
+export interface PantherSpec {
+  /** Absolute path of the TypeScript/JavaScript body, when the rule has one. */
+  module?: string;
+  /** The presentation functions the module exports. */
+  functions: PantherFunction[];
+  /** `DisplayName` (title fallback; `name` falls back to the RuleID). */
+  displayName?: string;
+  /** YAML `AlertTitle`: `{field.path}` placeholders read the event (okta schema). */
+  titleTemplate?: string;
+  /** YAML `AlertContext`: key -> field value. */
+  context?: { key: string; field: FieldRef }[];
+  /** YAML `GroupBy`: the dedup string is these fields' values (joined by `:`). */
+  groupBy?: FieldRef[];
+  /** YAML `DynamicSeverities`: the first entry whose predicate matches sets the severity. */
+  dynamicSeverities?: { severity: Severity | 'default'; predicate: Predicate }[];
+  runbook?: string;
+  reference?: string;
+  summaryAttributes?: string[];
+  /** `CreateAlert: false`: matches are signals (kept for correlation), not alerts to route. */
+  createAlert: boolean;
+  /** Panther `Reports` (framework -> ids). */
+  reports?: Record<string, string[]>;
+  logTypes: string[];
+  /** `Tests:` of the YAML, kept for `oktopus test` (Log, ExpectedResult, Mocks, expectations). */
+  tests?: PantherTest[];
+  /** `InlineFilters` (already ANDed into the filter stage; kept for explain). */
+  inlineFilters?: boolean;
+}
+
+export interface PantherTest {
+  name: string;
+  expectedResult: boolean;
+  log: unknown;
+  mocks?: { objectName: string; returnValue: unknown }[];
+  /** pypanther-style expectations, checked when given. */
+  expectedTitle?: string;
+  expectedDedup?: string;
+  expectedSeverity?: string;
+  expectedAlertContext?: unknown;
 }
 
 /** A rule file that was recognised but cannot run here, with the reason shown to the user. */

@@ -1,20 +1,63 @@
 /**
  * Rules written as TypeScript/JavaScript modules (Panther's function set: rule, title, dedup…).
- * Recognised here so they are listed by name; running them arrives with the Panther issue.
+ *
+ * A module that is the body of a Panther YAML beside it (the YAML's `Filename:` names it, or
+ * names a `.py` file with the same base name) is not a rule of its own: the Panther dialect runs
+ * it with the YAML's metadata, so it is skipped here. A standalone module (no YAML) is listed
+ * by name as not yet supported (its metadata would have to live in the module).
  */
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import type { DialectModule } from '../types.js';
+
+/** Is `file` the body of a Panther YAML in its folder? */
+export function isPantherBody(file: string): boolean {
+  const dir = dirname(file);
+  const name = basename(file);
+  const stem = basename(file, extname(file));
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    if (!/\.ya?ml$/i.test(e)) continue;
+    const p = join(dir, e);
+    if (!existsSync(p)) continue;
+    let text: string;
+    try {
+      text = readFileSync(p, 'utf8');
+    } catch {
+      continue;
+    }
+    const m = /^Filename:\s*["']?([^"'\n#]+?)["']?\s*(#.*)?$/m.exec(text);
+    if (!m) continue;
+    const target = m[1]!.trim();
+    if (target === name || basename(target, extname(target)) === stem) return true;
+  }
+  return false;
+}
 
 export const dialect: DialectModule = {
   name: 'typescript',
   extensions: ['.ts', '.mts', '.js', '.mjs'],
   recognise: (text) => /export\s+(function|const|async\s+function)\s+rule\b/.test(text),
   parse(text, file) {
+    if (isPantherBody(file)) return { rules: [], unsupported: [] };
     const id = /RuleID\s*[:=]\s*['"]([^'"]+)['"]/.exec(text)?.[1] ?? basename(file).replace(/\.[^.]+$/, '');
     return {
       rules: [],
       unsupported: [
-        { id, name: id, dialect: 'typescript', ruleType: 'module', file, status: 'unsupported', reason: 'not yet supported: typescript/module' },
+        {
+          id,
+          name: id,
+          dialect: 'typescript',
+          ruleType: 'module',
+          file,
+          status: 'unsupported',
+          reason: 'not yet supported: a standalone typescript/module (give it a Panther YAML beside it with Filename: naming it)',
+        },
       ],
     };
   },

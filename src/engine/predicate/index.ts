@@ -10,12 +10,17 @@
  *   keyword.ts, fieldref.ts; exists / null are below.
  */
 import { compileExpr } from '../expr/index.js';
+import { pantherBlock } from '../../enrich/view.js';
 import type { CanonicalEvent } from '../../event/types.js';
 import type { FieldRef, Predicate } from '../../ir/types.js';
 import { resolveField, type Accessor, type SchemaContext } from '../../schema/index.js';
 import { compileCompare, type EventTest } from './compare.js';
 import { compileFieldRef } from './fieldref.js';
 import { compileKeyword } from './keyword.js';
+import { currentModule, exportedFunction, loadCodeModule } from '../../dialects/typescript/module.js';
+import { pantherEvent } from '../../dialects/panther/event.js';
+import { compilePath } from '../../schema/path.js';
+import { makeEvent } from '../../event/types.js';
 
 export type { EventTest } from './compare.js';
 export { compileRegex } from './regex.js';
@@ -128,6 +133,10 @@ export function predicateCost(p: Predicate): number {
       return 50;
     case 'expr':
       return 20;
+    case 'elements':
+      return 10 + predicateCost(p.where);
+    case 'code':
+      return 100;
     case 'not':
       return predicateCost(p.arg) + 0.1;
     case 'and':
@@ -149,12 +158,39 @@ function pythonTruthy(v: unknown): boolean {
   return !(Array.isArray(v) && v.length === 0);
 }
 
+/** Errors raised by code rule bodies (`code` predicates), per module: count and last message. */
+export const codeErrors = new Map<string, { count: number; last: string }>();
+
+/** Python's truth value of a rule() result (an empty list or mapping is false). */
+function truthy(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  if (v !== null && typeof v === 'object') return Object.keys(v).length > 0;
+  return Boolean(v);
+}
+
+/** The elements a quantified test looks at: a list, or (with `index`) one element of it. */
+function elementsOf(v: unknown, index: number | undefined): unknown[] {
+  if (!Array.isArray(v)) return [];
+  if (index === undefined) return v;
+  const i = index < 0 ? v.length + index : index;
+  return i >= 0 && i < v.length ? [v[i]] : [];
+}
+
 class Compiler {
   private readonly accessors = new Map<string, Accessor>();
 
-  constructor(private readonly ctx: SchemaContext) {}
+  /** `element`: inside an `elements` test, fields are relative to the element (doc = element). */
+  constructor(
+    private readonly ctx: SchemaContext,
+    private readonly element = false,
+  ) {}
 
   private field(f: FieldRef): Accessor {
+    if (this.element) {
+      if (f.name === '') return (ev) => ev.doc['$'];
+      const get = compilePath(f.name, { caseInsensitive: true });
+      return (ev) => get(ev.doc['$']);
+    }
     const key = `${f.schema}\u0000${f.name}`;
     let get = this.accessors.get(key);
     if (!get) {
@@ -197,6 +233,51 @@ class Compiler {
         // Elasticsearch filters on a boolean script result; the Python engine keeps an event
         // whose result is truthy (`where length(x)`).
         return p.semantics === 'python' ? (ev) => pythonTruthy(value(ev)) : (ev) => value(ev) === true;
+      }
+      case 'elements': {
+        // A path through lists gives the list of every value it reaches.
+        const get = this.field(p.field);
+        const inner = new Compiler(this.ctx, true).compile(simplifyPredicate(p.where));
+        const index = p.index;
+        const q = p.quantifier;
+        return (ev) => {
+          const els = elementsOf(get(ev), index);
+          let n = 0;
+          for (const el of els) {
+            const sub = makeEvent({ kind: ev.kind, id: ev.id, time: ev.time, eventType: ev.eventType, doc: { $: el as never }, origin: ev.origin, depth: ev.depth, shape: ev.shape });
+            const ok = inner(sub);
+            if (ok) {
+              n++;
+              if (q === 'any') return true;
+              if (q === 'none') return false;
+              if (q === 'one' && n > 1) return false;
+            } else if (q === 'all') return false;
+          }
+          if (q === 'any') return false;
+          if (q === 'none') return true;
+          if (q === 'one') return n === 1;
+          return els.length > 0;
+        };
+      }
+      case 'code': {
+        const file = p.module;
+        const enrichment = this.ctx.enrichment;
+        const loaded = loadCodeModule(file);
+        if (!exportedFunction(loaded, p.fn)) throw new Error(`${file} exports no function ${p.fn}()`);
+        return (ev) => {
+          const mod = currentModule(file, loaded);
+          const f = exportedFunction(mod, p.fn);
+          if (!f) return false;
+          try {
+            return truthy(f(pantherEvent(ev, enrichment ? () => pantherBlock(ev, enrichment) : undefined)));
+          } catch (e) {
+            const entry = codeErrors.get(file) ?? { count: 0, last: '' };
+            entry.count++;
+            entry.last = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+            codeErrors.set(file, entry);
+            return false;
+          }
+        };
       }
     }
   }

@@ -11,6 +11,7 @@ import type { Json, JsonObject } from '../../event/types.js';
 import type { DedupStage } from '../../ir/types.js';
 import { resolveField, type Accessor } from '../../schema/index.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
+import { pantherPresentation } from '../../dialects/panther/present.js';
 
 interface Window {
   start: number;
@@ -32,7 +33,9 @@ export const dedupStage: StageFactory<DedupStage> = {
     return {
       push(m: Match): Match[] {
         const ev = m.events[m.events.length - 1]!;
-        const key = keyString(keyFields.map((get) => get(ev)));
+        // Panther: the key is the dedup string (dedup() -> title -> defaultDedupString:<RuleID>).
+        const panther = stage.pantherKey || stage.uniqueFn ? pantherPresentation(ctx.rule, ev) : undefined;
+        const key = stage.pantherKey ? panther!.dedup : keyString(keyFields.map((get) => get(ev)));
         let w = ctx.store.get(ctx.ns, key) as unknown as Window | undefined;
         if (!w || m.time >= w.start + stage.periodMs || m.time <= w.start - stage.periodMs) {
           w = { start: m.time, count: 0, lastSeen: m.time };
@@ -44,8 +47,8 @@ export const dedupStage: StageFactory<DedupStage> = {
         w.count++;
         if (m.time > w.lastSeen) w.lastSeen = m.time;
         let reached: boolean;
-        if (uniqueFields) {
-          const u = keyString(uniqueFields.map((get) => get(ev)));
+        if (uniqueFields || stage.uniqueFn) {
+          const u = stage.uniqueFn ? (panther!.unique ?? '') : keyString(uniqueFields!.map((get) => get(ev)));
           const set = new Set(w.uniques ?? []);
           set.add(u);
           w.uniques = [...set];

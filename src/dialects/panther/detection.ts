@@ -1,0 +1,320 @@
+/**
+ * Panther YAML simple detections (`Detection:`, `InlineFilters:`, `DynamicSeverities[].Conditions`)
+ * translated to IR predicates (reference panther-okta.md §1.5). Everything here is pure data:
+ * `explain` shows it and the engine indexes it by event type. Semantics Panther's documentation
+ * leaves open are decided in docs/panther.md ("Simple detections"):
+ *
+ *  - fields are read as Panther's event reads them: keys case-insensitive at every level; a key
+ *    whose value is a list satisfies a condition when one of its elements does;
+ *  - Equals / IsIn / Has compare typed: strings to strings (case-sensitive; I* variants fold
+ *    case), numbers to numbers or their decimal string, booleans to booleans or "true"/"false";
+ *  - every negative condition (DoesNotEqual, DoesNotContain, IsNotIn, DoesNotHave,
+ *    IsIPAddressNotInCIDR…) is exactly the negation of its positive: a missing key satisfies it;
+ *  - string conditions look at string values only; ordering conditions at numbers (and numeric
+ *    strings), or ISO dates compared lexically; a missing key satisfies no positive condition.
+ */
+import type { FieldRef, Predicate, Scalar } from '../../ir/types.js';
+import { RuleError } from '../errors.js';
+
+type Obj = Record<string, unknown>;
+type Seg = string | number | '*';
+
+const PRIVATE_NETWORKS = [
+  // Python's ipaddress `is_private` ranges (IPv4 and IPv6).
+  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+  '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '240.0.0.0/4', '255.255.255.255/32',
+  '::1/128', '::/128', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32', '2002::/16', 'fc00::/7', 'fe80::/10',
+];
+
+/** Every condition we translate (the reference's union of sources; `…OrEqual` accepted too). */
+export const CONDITIONS = [
+  'Equals', 'DoesNotEqual', 'IEquals', 'IDoesNotEqual',
+  'StartsWith', 'DoesNotStartWith', 'IStartsWith', 'IDoesNotStartWith',
+  'EndsWith', 'DoesNotEndWith', 'IEndsWith', 'IDoesNotEndWith',
+  'Contains', 'DoesNotContain', 'IContains', 'IDoesNotContain',
+  'IsGreaterThan', 'IsGreaterThanOrEquals', 'IsLessThan', 'IsLessThanOrEquals',
+  'Exists', 'DoesNotExist', 'IsNull', 'IsNotNull', 'IsNullOrEmpty', 'IsNotNullOrEmpty',
+  'IsIPAddress', 'IsIPv4Address', 'IsIPv6Address', 'IsIPAddressPublic', 'IsIPAddressPrivate',
+  'IsIPAddressInCIDR', 'IsIPAddressNotInCIDR', 'CIDRContainsIPAddresses', 'CIDRDoesNotContainIPAddresses',
+  'IsIn', 'IsNotIn', 'Has', 'DoesNotHave',
+  'AnyElement', 'AllElements', 'OnlyOneElement', 'NoElement',
+  'AlwaysTrue', 'AlwaysFalse',
+] as const;
+
+const INLINE_FILTER_CONDITIONS = new Set([
+  'Equals', 'DoesNotEqual', 'IsGreaterThan', 'IsGreaterThanOrEquals', 'IsLessThan', 'IsLessThanOrEquals',
+  'Contains', 'DoesNotContain', 'StartsWith', 'EndsWith', 'IsIPAddressInCIDR', 'IsIPAddressNotInCIDR',
+  'CIDRContainsIPAddresses', 'CIDRDoesNotContainIPAddresses', 'IsIn', 'IsNotIn', 'IsIPAddressPublic',
+  'IsIPAddressPrivate', 'IsNullOrEmpty', 'IsNotNullOrEmpty',
+]);
+
+const not = (arg: Predicate): Predicate => ({ type: 'not', arg });
+const and = (args: Predicate[]): Predicate => (args.length === 1 ? args[0]! : { type: 'and', args });
+const or = (args: Predicate[]): Predicate => (args.length === 1 ? args[0]! : { type: 'or', args });
+
+interface Ctx {
+  file: string;
+  /** Inside a list comprehension: keys are relative to the element. */
+  inline: boolean;
+}
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function err(ctx: Ctx, where: string, msg: string): RuleError {
+  return new RuleError(ctx.file, `${where}: ${msg}`);
+}
+
+/** `a.b[*].c`, `a.b[2]` -> segments. */
+export function parseKeyPath(path: string): Seg[] {
+  const out: Seg[] = [];
+  for (const part of path.split('.')) {
+    const m = /^([^[\]]*)((?:\[(?:\*|-?\d+)\])*)$/.exec(part);
+    if (!m) {
+      out.push(part);
+      continue;
+    }
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2]!.match(/\[(\*|-?\d+)\]/g) ?? []) {
+      const inner = idx.slice(1, -1);
+      out.push(inner === '*' ? '*' : Number(inner));
+    }
+  }
+  return out;
+}
+
+/** The key specifier of an expression (Key, KeyPath, DeepKey, Enrichment), or undefined. */
+function keyOf(e: Obj, ctx: Ctx, where: string): Seg[] | undefined {
+  if (typeof e['Key'] === 'string') return [e['Key']];
+  if (typeof e['KeyPath'] === 'string') return parseKeyPath(e['KeyPath']);
+  if (Array.isArray(e['DeepKey'])) {
+    return e['DeepKey'].map((k) => {
+      if (typeof k === 'number' && Number.isInteger(k)) return k;
+      if (typeof k === 'string') return k;
+      throw err(ctx, where, `DeepKey holds strings and integers, not ${JSON.stringify(k)}`);
+    });
+  }
+  if (isObj(e['Enrichment'])) {
+    const en = e['Enrichment'];
+    if (typeof en['Table'] !== 'string' || typeof en['Selector'] !== 'string' || typeof en['FieldPath'] !== 'string') {
+      throw err(ctx, where, 'Enrichment needs Table, Selector and FieldPath');
+    }
+    // The selector is a literal key that may hold dots (`client.ipAddress`): the path reader
+    // finds literal dotted keys.
+    return ['p_enrichment', en['Table'], en['Selector'], ...parseKeyPath(en['FieldPath'])];
+  }
+  return undefined;
+}
+
+/** Apply `leaf` at a key path; numeric indexes become `elements` tests on that element. */
+function onPath(segs: Seg[], leaf: (f: FieldRef) => Predicate): Predicate {
+  const i = segs.findIndex((s) => typeof s === 'number');
+  if (i < 0) return leaf({ name: segs.filter((s) => s !== '*').join('.'), schema: 'okta' });
+  const outer = segs.slice(0, i).filter((s) => s !== '*').join('.');
+  return {
+    type: 'elements',
+    field: { name: outer, schema: 'okta' },
+    quantifier: 'any',
+    index: segs[i] as number,
+    where: onPath(segs.slice(i + 1), leaf),
+  };
+}
+
+function scalar(v: unknown, ctx: Ctx, where: string): Scalar {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  throw err(ctx, where, `a Value is a string, number or boolean, not ${JSON.stringify(v)}`);
+}
+
+function valuesOf(e: Obj, ctx: Ctx, where: string, condition: string): Scalar[] {
+  if (Array.isArray(e['Values'])) {
+    if (e['Values'].length === 0) throw err(ctx, where, `${condition}: Values is empty`);
+    return e['Values'].map((v) => scalar(v, ctx, where));
+  }
+  if ('Value' in e) return [scalar(e['Value'], ctx, where)];
+  throw err(ctx, where, `${condition} needs a Value (or Values)`);
+}
+
+const compare = (field: FieldRef, op: 'eq' | 'contains' | 'startswith' | 'endswith' | 'cidr' | 'lt' | 'lte' | 'gt' | 'gte', values: Scalar[], fold = false): Predicate => {
+  if (op === 'eq') return { type: 'compare', field, op, values, options: { coerce: 'typed', caseSensitive: !fold } };
+  if (op === 'cidr' || op === 'lt' || op === 'lte' || op === 'gt' || op === 'gte') return { type: 'compare', field, op, values };
+  return { type: 'compare', field, op, values: values.map(String), options: { caseSensitive: !fold } };
+};
+
+function ordering(c: string): 'gt' | 'gte' | 'lt' | 'lte' | undefined {
+  switch (c) {
+    case 'IsGreaterThan':
+      return 'gt';
+    case 'IsGreaterThanOrEquals':
+    case 'IsGreaterThanOrEqual':
+      return 'gte';
+    case 'IsLessThan':
+      return 'lt';
+    case 'IsLessThanOrEquals':
+    case 'IsLessThanOrEqual':
+      return 'lte';
+    default:
+      return undefined;
+  }
+}
+
+/** A string condition name -> (op, fold case, negated). */
+function stringCondition(c: string): { op: 'eq' | 'contains' | 'startswith' | 'endswith'; fold: boolean; neg: boolean } | undefined {
+  const m = /^(I?)(Equals|DoesNotEqual|StartsWith|DoesNotStartWith|EndsWith|DoesNotEndWith|Contains|DoesNotContain)$/.exec(c);
+  if (!m) return undefined;
+  const word = m[2]!;
+  const neg = word.startsWith('DoesNot');
+  const base = word.replace(/^DoesNot/, '').replace(/^Equal$/, 'Equals').replace(/With$/, 'sWith').replace(/ssWith$/, 'sWith');
+  const op = ({ Equals: 'eq', StartsWith: 'startswith', StartWith: 'startswith', EndsWith: 'endswith', EndWith: 'endswith', Contains: 'contains', Contain: 'contains' } as const)[
+    base as 'Equals'
+  ];
+  if (!op) return undefined;
+  return { op, fold: m[1] === 'I', neg };
+}
+
+/** One field condition (no combinators). */
+function leafPredicate(field: FieldRef, condition: string, e: Obj, ctx: Ctx, where: string): Predicate {
+  const s = stringCondition(condition);
+  if (s) {
+    const p = compare(field, s.op, valuesOf(e, ctx, where, condition), s.fold);
+    return s.neg ? not(p) : p;
+  }
+  const ord = ordering(condition);
+  if (ord) {
+    const vs = valuesOf(e, ctx, where, condition);
+    if (vs.some((v) => typeof v === 'boolean')) throw err(ctx, where, `${condition} compares numbers (or dates), not booleans`);
+    return compare(field, ord, vs);
+  }
+  const ifFalse = (p: Predicate): Predicate => (e['Value'] === false ? not(p) : p);
+  const isIp: Predicate = { type: 'compare', field, op: 'cidr', values: ['0.0.0.0/0', '::/0'] };
+  const isPrivate: Predicate = { type: 'compare', field, op: 'cidr', values: PRIVATE_NETWORKS };
+  const nullOrEmpty: Predicate = or([{ type: 'null', field }, { type: 'compare', field, op: 'eq', values: [''], options: { caseSensitive: true } }]);
+  switch (condition) {
+    case 'Exists':
+      return ifFalse({ type: 'exists', field });
+    case 'DoesNotExist':
+      return ifFalse(not({ type: 'exists', field }));
+    case 'IsNull':
+      return ifFalse({ type: 'null', field });
+    case 'IsNotNull':
+      return ifFalse(not({ type: 'null', field }));
+    case 'IsNullOrEmpty':
+      return ifFalse(nullOrEmpty);
+    case 'IsNotNullOrEmpty':
+      return ifFalse(not(nullOrEmpty));
+    case 'IsIPAddress':
+      return ifFalse(isIp);
+    case 'IsIPv4Address':
+      return ifFalse({ type: 'compare', field, op: 'cidr', values: ['0.0.0.0/0'] });
+    case 'IsIPv6Address':
+      // The cidr test reads an IPv4 address in an IPv6 network as its mapped form: exclude IPv4.
+      return ifFalse(and([{ type: 'compare', field, op: 'cidr', values: ['::/0'] }, not({ type: 'compare', field, op: 'cidr', values: ['0.0.0.0/0'] })]));
+    case 'IsIPAddressPrivate':
+      return ifFalse(isPrivate);
+    case 'IsIPAddressPublic':
+      return ifFalse(and([isIp, not(isPrivate)]));
+    case 'IsIPAddressInCIDR':
+      return compare(field, 'cidr', valuesOf(e, ctx, where, condition).map(String));
+    case 'IsIPAddressNotInCIDR':
+      return not(compare(field, 'cidr', valuesOf(e, ctx, where, condition).map(String)));
+    case 'IsIn':
+    case 'Has':
+      return compare(field, 'eq', valuesOf(e, ctx, where, condition));
+    case 'IsNotIn':
+    case 'DoesNotHave':
+      return not(compare(field, 'eq', valuesOf(e, ctx, where, condition)));
+    case 'CIDRContainsIPAddresses':
+    case 'CIDRDoesNotContainIPAddresses':
+      throw err(ctx, where, `${condition} (a field holding a network) is not supported yet`);
+    default:
+      throw err(ctx, where, `unknown Condition '${condition}'`);
+  }
+}
+
+/** Multi-key comparison: `{Condition, Values: [{KeyPath: a}, {KeyPath: b}]}`. */
+function multiKey(e: Obj, condition: string, ctx: Ctx, where: string): Predicate {
+  const keys = (e['Values'] as unknown[]).map((v, i) => {
+    const k = isObj(v) ? keyOf(v, ctx, `${where}.Values[${i}]`) : undefined;
+    if (!k) throw err(ctx, where, 'a multi-key comparison lists key specifiers in Values');
+    if (k.some((s) => typeof s === 'number')) throw err(ctx, where, 'indexes in multi-key comparisons are not supported yet');
+    return { name: k.filter((s) => s !== '*').join('.'), schema: 'okta' as const };
+  });
+  if (keys.length !== 2) throw err(ctx, where, 'a multi-key comparison compares exactly two keys');
+  const [a, b] = keys as [FieldRef, FieldRef];
+  const s = stringCondition(condition);
+  if (s) {
+    const p: Predicate = { type: 'fieldref', field: a, other: b, op: s.op, options: { caseSensitive: !s.fold } };
+    return s.neg ? not(p) : p;
+  }
+  const ord = ordering(condition);
+  if (ord) {
+    return { type: 'expr', expr: { type: 'compare', op: ord, left: { type: 'field', field: a }, right: { type: 'field', field: b } } };
+  }
+  throw err(ctx, where, `Condition '${condition}' does not compare two keys`);
+}
+
+/** One match expression -> predicate. */
+export function matchExpression(e: unknown, ctx: Ctx, where: string, inlineFilter = false): Predicate {
+  if (!isObj(e)) throw err(ctx, where, 'a match expression is a mapping');
+  for (const comb of ['All', 'Any', 'OnlyOne', 'None'] as const) {
+    if (!(comb in e)) continue;
+    const list = e[comb];
+    if (!Array.isArray(list) || list.length === 0) throw err(ctx, where, `${comb} holds a non-empty list of match expressions`);
+    if (inlineFilter && (comb === 'OnlyOne' || comb === 'None')) throw err(ctx, where, `InlineFilters combine with All and Any only, not ${comb}`);
+    const args = list.map((x, i) => matchExpression(x, ctx, `${where}.${comb}[${i}]`, inlineFilter));
+    if (comb === 'All') return and(args);
+    if (comb === 'Any') return or(args);
+    if (comb === 'None') return not(or(args));
+    // OnlyOne: exactly one is true.
+    return or(args.map((a, i) => and([a, ...args.filter((_, j) => j !== i).map(not)])));
+  }
+  const condition = e['Condition'];
+  if (typeof condition !== 'string') throw err(ctx, where, 'a match expression needs a Condition (or All/Any/OnlyOne/None)');
+  if (inlineFilter && !INLINE_FILTER_CONDITIONS.has(condition)) throw err(ctx, where, `Condition '${condition}' is not allowed in InlineFilters`);
+  if (condition === 'AlwaysTrue') return { type: 'const', value: true };
+  if (condition === 'AlwaysFalse') return { type: 'const', value: false };
+  const key = keyOf(e, ctx, where);
+  if (!key) {
+    if (Array.isArray(e['Values']) && e['Values'].every(isObj)) return multiKey(e, condition, ctx, where);
+    throw err(ctx, where, `${condition} needs a Key, KeyPath, DeepKey or Enrichment`);
+  }
+  const quant = { AnyElement: 'any', AllElements: 'all', NoElement: 'none', OnlyOneElement: 'one' } as const;
+  if (condition in quant) {
+    const exprs = e['Expressions'];
+    if (!Array.isArray(exprs) || exprs.length === 0) throw err(ctx, where, `${condition} needs a list of Expressions`);
+    const inner = and(exprs.map((x, i) => matchExpression(x, { ...ctx, inline: true }, `${where}.Expressions[${i}]`)));
+    return onPathList(key, quant[condition as keyof typeof quant], inner);
+  }
+  // A negative condition is the negation of its positive over the whole path: a missing
+  // element (`target[5]`) satisfies DoesNotEqual as a missing key does.
+  const leaf = (f: FieldRef): Predicate => leafPredicate(f, condition, e, ctx, where);
+  const probe = leaf({ name: 'x', schema: 'okta' });
+  if (probe.type === 'not' && key.some((s) => typeof s === 'number')) {
+    return not(onPath(key, (f) => (leaf(f) as { type: 'not'; arg: Predicate }).arg));
+  }
+  return onPath(key, leaf);
+}
+
+/** A list comprehension over the list at `segs` (which may itself sit behind indexes). */
+function onPathList(segs: Seg[], quantifier: 'any' | 'all' | 'none' | 'one', where: Predicate): Predicate {
+  const last = segs.length - 1;
+  // `a.b[2]` as the list: element 2 of a.b is the list.
+  const i = segs.findIndex((s) => typeof s === 'number');
+  if (i >= 0 && i < last + 1) {
+    return {
+      type: 'elements',
+      field: { name: segs.slice(0, i).filter((s) => s !== '*').join('.'), schema: 'okta' },
+      quantifier: 'any',
+      index: segs[i] as number,
+      where: onPathList(segs.slice(i + 1), quantifier, where),
+    };
+  }
+  return { type: 'elements', field: { name: segs.filter((s) => s !== '*').join('.'), schema: 'okta' }, quantifier, where };
+}
+
+/** `Detection:` (a list, ANDed) -> predicate. */
+export function detectionPredicate(list: unknown, file: string, key = 'Detection', inlineFilter = false): Predicate {
+  const ctx: Ctx = { file, inline: false };
+  if (!Array.isArray(list) || list.length === 0) throw err(ctx, key, 'a non-empty list of match expressions');
+  return and(list.map((x, i) => matchExpression(x, ctx, `${key}[${i}]`, inlineFilter)));
+}
