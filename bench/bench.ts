@@ -7,6 +7,11 @@
  *   - pipeline:   the same plus the engine with every loaded rule (built-in rules, plus the Sigma
  *                 and Elastic Okta corpus in ../shared/corpus when present: every rule of them
  *                 that runs), SQLite state, alerts counted
+ *   - pipeline + enrichment: all rules with an enrichment context (the shipped country MMDB, a
+ *                 Tor and a VPN list in the state); enrichment is lazy, so this is what it adds
+ *                 to a real run
+ *   - enrichment, every event: parse-only plus the whole enrichment block (oktopus, ECS,
+ *                 Panther shapes) of every event: its per-event cost, all parts computed
  * and prints events/s, the ratio, peak RSS, state size on disk and rules loaded per dialect.
  * Figures are for one core (the pipeline is single-threaded).
  */
@@ -22,6 +27,13 @@ import { runScan } from '../src/pipeline/scan.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { AlertSink } from '../src/sinks/types.js';
 import type { RuleIR } from '../src/ir/types.js';
+import type { CanonicalEvent } from '../src/event/types.js';
+import type { SchemaContext } from '../src/schema/index.js';
+import type { StateStore } from '../src/store/types.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { EnrichmentContext } from '../src/enrich/context.js';
+import { importList } from '../src/enrich/intel.js';
+import { ecsBlock, enrichmentBlock, pantherBlock } from '../src/enrich/view.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -51,13 +63,56 @@ async function parseOnly(file: string): Promise<{ n: number; seconds: number }> 
   return { n, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
-async function pipeline(file: string, rules: RuleIR[]): Promise<{ n: number; alerts: number; seconds: number; stateBytes: number }> {
+/** Lists for the enrichment runs: a few hundred Tor exits and VPN networks (generated). */
+function seedLists(store: StateStore): void {
+  const tor: string[] = [];
+  const vpn: string[] = [];
+  for (let i = 0; i < 500; i++) tor.push(`185.220.${100 + (i >> 8)}.${i & 255}`);
+  for (let i = 0; i < 300; i++) vpn.push(`149.${88 + (i >> 6)}.${(i & 63) * 4}.0/22 BenchVPN`);
+  importList(store, { kind: 'tor', text: tor.join('\n'), source: 'bench-tor' });
+  importList(store, { kind: 'vpn', text: vpn.join('\n'), source: 'bench-vpn' });
+}
+
+function enrichmentContext(store: StateStore): EnrichmentContext {
+  seedLists(store);
+  return new EnrichmentContext({ store, defaultGeo: true });
+}
+
+async function enrichEvery(file: string): Promise<{ n: number; seconds: number }> {
+  const ctx = enrichmentContext(new MemoryStore());
+  // Only the enrichment calls are timed: events are adapted in batches of 10,000 and each
+  // batch is enriched between two clock reads (parsing is not counted).
+  let seconds = 0;
+  let n = 0;
+  let batch: CanonicalEvent[] = [];
+  const flush = (): void => {
+    const t0 = process.hrtime.bigint();
+    for (const ev of batch) {
+      enrichmentBlock(ev, ctx);
+      ecsBlock(ev, ctx);
+      pantherBlock(ev, ctx);
+    }
+    seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    n += batch.length;
+    batch = [];
+  };
+  for await (const rec of readRecords(file, { onError: () => undefined })) {
+    for (const ev of adaptRecord(rec.value, rec.origin)) batch.push(ev);
+    if (batch.length >= 10_000) flush();
+  }
+  flush();
+  return { n, seconds };
+}
+
+async function pipeline(file: string, rules: RuleIR[], enrich = false): Promise<{ n: number; alerts: number; seconds: number; stateBytes: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'oktopus-bench-'));
   const store = new SqliteStore(join(dir, 'state.sqlite'));
   let alerts = 0;
   const counter: AlertSink = { write: () => void alerts++, close: async () => undefined };
+  const schema: SchemaContext = { org: 'bench.okta.com' };
+  if (enrich) schema.enrichment = enrichmentContext(store);
   const t0 = process.hrtime.bigint();
-  const result = await runScan({ inputs: [file], rules, store, schema: { org: 'bench.okta.com' }, sinks: [counter] });
+  const result = await runScan({ inputs: [file], rules, store, schema, sinks: [counter] });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const stateBytes = store.sizeBytes();
   store.close();
@@ -93,6 +148,8 @@ async function main(): Promise<void> {
   const parse = await parseOnly(file);
   const sigma = await pipeline(file, sigmaRules);
   const all = await pipeline(file, loaded.rules);
+  const enriched = await pipeline(file, loaded.rules, true);
+  const every = await enrichEvery(file);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
   const parseRate = parse.n / parse.seconds;
@@ -105,6 +162,10 @@ async function main(): Promise<void> {
     ratio: +(rate(all) / parseRate).toFixed(3),
     sigma_pipeline_events_per_s: Math.round(rate(sigma)),
     sigma_ratio: +(rate(sigma) / parseRate).toFixed(3),
+    enriched_pipeline_events_per_s: Math.round(rate(enriched)),
+    enrichment_overhead: +(enriched.seconds / all.seconds - 1).toFixed(3),
+    enrichment_us_per_event: +((every.seconds / every.n) * 1e6).toFixed(2),
+    enriched_alerts: enriched.alerts,
     peak_rss_mb: Math.round(peakRssMb),
     state_bytes: all.stateBytes,
     alerts: all.alerts,
@@ -122,6 +183,8 @@ async function main(): Promise<void> {
   log(`parse only                ${out.parse_only_events_per_s.toLocaleString('en')} events/s  (${parse.seconds.toFixed(2)} s)`);
   log(`pipeline, Sigma rules     ${out.sigma_pipeline_events_per_s.toLocaleString('en')} events/s  (${sigma.seconds.toFixed(2)} s)  ${(out.sigma_ratio * 100).toFixed(1)} % of parse-only  [${sigmaRules.length} rules, ${sigma.alerts} alerts]`);
   log(`pipeline, all rules       ${out.pipeline_events_per_s.toLocaleString('en')} events/s  (${all.seconds.toFixed(2)} s)  ${(out.ratio * 100).toFixed(1)} % of parse-only  [${Object.entries(perDialect).map(([d, n]) => `${d} ${n}`).join(', ')}; ${all.alerts} alerts]`);
+  log(`pipeline + enrichment     ${out.enriched_pipeline_events_per_s.toLocaleString('en')} events/s  (${enriched.seconds.toFixed(2)} s)  ${(out.enrichment_overhead * 100).toFixed(1)} % over all rules  [${enriched.alerts} alerts]`);
+  log(`enrichment, every event   ${out.enrichment_us_per_event} µs/event (${every.seconds.toFixed(2)} s for the oktopus, ECS and Panther blocks of all ${every.n} events; parsing not counted)`);
   log(`peak RSS                  ${out.peak_rss_mb} MB`);
   log(`state on disk (all rules) ${(out.state_bytes / 1e6).toFixed(2)} MB`);
 }

@@ -12,9 +12,11 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, relative } from 'node:path';
 import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
 import type { RuleIR, Severity } from '../ir/types.js';
-import { resolveField, type Accessor, type SchemaContext } from '../schema/index.js';
+import { enrichmentOf, resolveField, type Accessor, type SchemaContext } from '../schema/index.js';
 import { toEcsDocument } from '../schema/ecs.js';
+import { ecsBlock, enrichmentBlock } from '../enrich/view.js';
 import type { Match } from '../engine/stages/types.js';
+import { pantherAlertFields, pantherPresentation } from '../dialects/panther/present.js';
 
 export const SOURCE_INDEX = 'logs-okta.system-default';
 export const ALERTS_INDEX = '.alerts-security.alerts-default';
@@ -48,7 +50,7 @@ function sourceDocument(ev: CanonicalEvent, schema: SchemaContext): JsonObject {
   if (ev.kind === 'okta') {
     // The ECS view is cached on the event and shared by every alert of that event: copy the top
     // level; deeper levels are only written through setField, which copies what it changes.
-    return { ...toEcsDocument(ev, schema) };
+    return withEnrichment({ ...toEcsDocument(ev, schema) }, ev, schema);
   }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(ev.doc)) {
@@ -58,6 +60,30 @@ function sourceDocument(ev: CanonicalEvent, schema: SchemaContext): JsonObject {
   const enrichment = (ev.doc['oktopus'] as JsonObject | undefined)?.['enrichment'];
   if (enrichment !== undefined) out['oktopus'] = { enrichment: structuredClone(enrichment) };
   return out;
+}
+
+/**
+ * The enrichment block of an Okta event's alert: `oktopus.enrichment` (unless the event carried
+ * its own, which the ECS view already copied) and the ECS `source.geo`, `source.as` and
+ * `threat.enrichments` (never replacing values the event had). Computed once per event.
+ */
+function withEnrichment(doc: JsonObject, ev: CanonicalEvent, schema: SchemaContext): JsonObject {
+  const ctx = enrichmentOf(schema);
+  const own = doc['oktopus'] as JsonObject | undefined;
+  if (own?.['enrichment'] === undefined) {
+    const block = enrichmentBlock(ev, ctx);
+    if (block !== undefined) doc['oktopus'] = { ...(own ?? {}), enrichment: block };
+  }
+  const ecs = ecsBlock(ev, ctx);
+  for (const top of ['source', 'threat'] as const) {
+    const add = ecs?.[top] as JsonObject | undefined;
+    if (!add) continue;
+    const have = doc[top] as JsonObject | undefined;
+    const merged: JsonObject = { ...(have ?? {}) };
+    for (const [k, v] of Object.entries(add)) if (merged[k] === undefined) merged[k] = v;
+    doc[top] = merged;
+  }
+  return doc;
 }
 
 /** Fields common to every document (Kibana's shell alert of a sequence holds the intersection). */
@@ -100,11 +126,13 @@ function str(v: Json | undefined): string | undefined {
   return Array.isArray(v) ? v.map(String).join(', ') : String(v);
 }
 
-function reason(rule: RuleIR, doc: JsonObject, severity: string): string {
+function reason(rule: RuleIR, doc: JsonObject, severity: string, actions?: string[]): string {
   const event = (doc['event'] as JsonObject | undefined) ?? {};
   const user = (doc['user'] as JsonObject | undefined) ?? {};
   const source = (doc['source'] as JsonObject | undefined) ?? {};
-  const parts = [`${str(event['action']) ?? 'event'} event`];
+  // A sequence's shell holds only the fields its events share: name the sequence instead.
+  const what = actions ? `sequence of ${actions.length} events (${[...new Set(actions)].join(', ')})` : `${str(event['action']) ?? 'event'} event`;
+  const parts = [what];
   const u = str(user['name']);
   if (u) parts.push(`by ${u}`);
   const ip = str(source['ip']);
@@ -275,6 +303,9 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
   const doc = sources.length === 1 ? sources[0]! : intersection(sources);
   const last = m.events[m.events.length - 1]!;
   const rating = synthetic ? syntheticRating(rule, m) : alertRating(rule, last, schema);
+  // Panther rules: severity(), title() and the other alert functions (src/dialects/panther/present.ts).
+  const panther = rule.panther && !synthetic ? pantherPresentation(rule, last) : undefined;
+  if (panther) rating.severity = panther.severity;
   const severity = kibanaSeverity(rating.severity);
 
   const event = (doc['event'] as JsonObject | undefined) ?? {};
@@ -305,7 +336,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
     'kibana.alert.workflow_status': 'open',
     'kibana.alert.severity': severity,
     'kibana.alert.risk_score': rating.risk,
-    'kibana.alert.reason': synthetic ? thresholdReason(rule, m, severity) : reason(rule, doc, severity),
+    'kibana.alert.reason': synthetic ? thresholdReason(rule, m, severity) : panther ? panther.title : reason(rule, doc, severity, m.events.length > 1 ? m.events.map((e) => (e.kind === 'okta' ? e.eventType : String(e.doc['kibana.alert.rule.name'] ?? 'alert'))) : undefined),
     'kibana.alert.original_time': originalTime,
     'kibana.alert.depth': depth,
     'kibana.alert.ancestors': ancestors,
@@ -336,6 +367,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
   setField(doc, 'oktopus.severity', rating.severity);
   if (rule.severityRaw) setField(doc, 'oktopus.severity_raw', rule.severityRaw);
   setField(doc, 'oktopus.event_uuids', m.events.map((e) => e.id));
+  if (panther) for (const [k, v] of Object.entries(pantherAlertFields(rule, panther))) setField(doc, k, v);
   for (const [k, v] of Object.entries(m.fields)) setField(doc, k, v);
   return doc;
 }

@@ -6,6 +6,10 @@
  *   timeField: published              # event time field
  *   reorderWindowSeconds: 300
  *   placeholders: { admins: [alice, bob] }   # Sigma |expand values
+ *   geoipCity: /data/GeoLite2-City.mmdb       # enrichment (docs/enrichment.md)
+ *   geoipAsn: /data/GeoLite2-ASN.mmdb
+ *   geoipCountry: /data/country.mmdb           # default: the one shipped through npm
+ *   users: directory/users.csv                 # user profiles loaded at each scan
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -18,6 +22,10 @@ export interface Config {
   timeField?: string;
   reorderWindowSeconds?: number;
   placeholders?: Record<string, string[]>;
+  geoipCity?: string;
+  geoipAsn?: string;
+  geoipCountry?: string;
+  users?: string;
 }
 
 export const DEFAULT_CONFIG = 'oktopus.yml';
@@ -30,6 +38,10 @@ const KEYS: Record<keyof Config, (v: unknown) => boolean> = {
   reorderWindowSeconds: (v) => typeof v === 'number' && v >= 0,
   placeholders: (v) =>
     typeof v === 'object' && v !== null && Object.values(v).every((x) => Array.isArray(x) && x.every((y) => typeof y === 'string')),
+  geoipCity: (v) => typeof v === 'string',
+  geoipAsn: (v) => typeof v === 'string',
+  geoipCountry: (v) => typeof v === 'string',
+  users: (v) => typeof v === 'string',
 };
 
 function yamlPosition(e: unknown): string {

@@ -4,6 +4,9 @@
  *   oktopus scan FILES... [--rules PATH]... [--format table|ndjson] [--state PATH]
  *   oktopus explain RULE [--rules PATH]... [--json]
  *   oktopus rules list [--rules PATH]... [--json]
+ *   oktopus intel import [FILE] --kind tor|apple-relay|vpn|hosting|asn [--category C] [--refresh [URL]]
+ *   oktopus intel list
+ *   oktopus users import FILE
  * Exit codes: 0 ok, 1 alerts found with --fail-on-alert, 2 usage or input errors.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -24,6 +27,10 @@ import { Progress } from '../sinks/progress.js';
 import { explain, renderExplanation } from '../explain/explain.js';
 import { loadConfig, type Config } from './config.js';
 import { walkFiles } from '../util/walk.js';
+import { registerTestCommand } from './test-command.js';
+import { EnrichmentContext } from '../enrich/context.js';
+import { EnrichInputError } from '../enrich/errors.js';
+import { describeVersion, intelImport, intelList, usersImport } from '../enrich/commands.js';
 
 export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
@@ -104,6 +111,7 @@ interface ScanFlags {
   alertsDb?: string;
   state?: string;
   memory?: boolean;
+  closeWindows?: boolean;
   fresh?: boolean;
   org?: string;
   strict?: boolean;
@@ -115,6 +123,11 @@ interface ScanFlags {
   placeholder?: string[];
   config?: string;
   quiet?: boolean;
+  geoipCity?: string;
+  geoipAsn?: string;
+  geoipCountry?: string;
+  defaultGeoip?: boolean;
+  users?: string;
 }
 
 /** Bad records, one line each, but at most 20 per input file (a wrong file can have millions). */
@@ -170,6 +183,26 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
 
   const badRecords = new BadRecordReport(err);
   const store = openStore(flags, config);
+  try {
+    // Enrichment sources, once per run (docs/enrichment.md). Users given to the scan are stored
+    // in its state first (so they also work with --memory).
+    const usersFile = flags.users ?? config.users;
+    if (usersFile) {
+      const n = usersImport(store, usersFile);
+      if (!flags.quiet) err(`users: ${n} profiles from ${usersFile}`);
+    }
+    schema.enrichment = new EnrichmentContext({
+      store,
+      geoipCity: flags.geoipCity ?? config.geoipCity,
+      geoipAsn: flags.geoipAsn ?? config.geoipAsn,
+      geoipCountry: flags.geoipCountry ?? config.geoipCountry,
+      defaultGeo: flags.defaultGeoip !== false,
+    });
+    if (!flags.quiet) for (const line of schema.enrichment.describe()) err(`enrichment: ${line}`);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const sinks: AlertSink[] = [];
   if (flags.format === 'ndjson') sinks.push(new NdjsonSink(flags.output));
   else sinks.push(new TableSink());
@@ -192,6 +225,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
       onBadRecord: (line) => badRecords.report(line),
       onNote: (line) => (flags.quiet ? undefined : err(line)),
       progress: new Progress(),
+      closeWindows: flags.memory === true || flags.closeWindows === true,
     });
   } finally {
     store.close();
@@ -282,7 +316,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--output <file>', 'append alerts as NDJSON to this file')
     .option('--alerts-db <file>', 'also write alerts to an SQLite alerts table in this file')
     .option('--state <path>', `state store file (default ${DEFAULT_STATE})`)
-    .option('--memory', 'keep state in memory only (nothing survives the run)')
+    .option('--memory', 'keep state in memory only (nothing survives the run; implies --close-windows)')
+    .option('--close-windows', 'treat the end of the input as the end of time: sequences waiting on a missing event and pipe windows close now')
     .option('--fresh', 'start from an empty state file (forget earlier scans)')
     .option('--org <org>', 'the Okta org, e.g. https://acme.okta.com (sets cloud.account.id; env OKTOPUS_ORG)')
     .option('--strict', 'stop at the first bad record (exit 2) instead of skipping it')
@@ -294,7 +329,69 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--placeholder <name=values>', 'Sigma |expand placeholder values, comma-separated (repeatable)').argParser(collect))
     .addOption(configOpt())
     .option('--quiet', 'no notes on stderr')
+    .option('--geoip-city <file>', 'GeoIP2/GeoLite2 City (or Country) MMDB for geolocation (docs/enrichment.md)')
+    .option('--geoip-asn <file>', 'GeoIP2/GeoLite2 ASN MMDB')
+    .option('--geoip-country <file>', 'country MMDB replacing the shipped default')
+    .option('--no-default-geoip', 'do not use the country database shipped with oktopus')
+    .option('--users <file>', 'user profiles (CSV or JSON: login, city, state, countryCode, timezone, lat, lon) for this scan')
     .action(async (inputs: string[], flags: ScanFlags) => setExit(await scanCommand(inputs, flags)));
+
+  const stateOpt = () => new Option('--state <path>', `state store file (default ${DEFAULT_STATE})`);
+  const intel = program.command('intel').description('anonymizer lists (Tor exits, iCloud Private Relay, VPN, hosting, ASNs) kept in the state store');
+  intel
+    .command('import')
+    .description('import (or with --refresh, download) a list; a bad line fails the import, the list in use stays')
+    .argument('[file]', 'the list file (text, or gzip)')
+    .addOption(new Option('--kind <kind>', 'tor, apple-relay, vpn, hosting or asn'))
+    .option('--category <category>', 'for --kind asn: what those ASNs are (vpn, hosting, proxy, tor; default vpn)')
+    .option('--refresh [url]', "download the list (default: the kind's public source) instead of reading FILE")
+    .addOption(stateOpt())
+    .addOption(configOpt())
+    .action(async (file: string | undefined, flags: { kind?: string; category?: string; refresh?: string | boolean; state?: string; config?: string }) => {
+      const store = openStore({ state: flags.state }, loadConfig(flags.config));
+      try {
+        const r = await intelImport(store, file, flags);
+        process.stdout.write(`${r.unchanged ? 'unchanged' : 'imported'}: ${describeVersion(r.version)}\n`);
+      } finally {
+        store.close();
+      }
+      setExit(0);
+    });
+  intel
+    .command('list')
+    .description('the lists in the state store, with version and import date')
+    .option('--json', 'print JSON')
+    .addOption(stateOpt())
+    .addOption(configOpt())
+    .action((flags: { json?: boolean; state?: string; config?: string }) => {
+      const store = openStore({ state: flags.state }, loadConfig(flags.config));
+      try {
+        const versions = intelList(store);
+        if (flags.json) process.stdout.write(JSON.stringify(versions, null, 2) + '\n');
+        else if (versions.length === 0) process.stdout.write('no lists imported (oktopus intel import FILE --kind KIND)\n');
+        else for (const v of versions) process.stdout.write(describeVersion(v) + '\n');
+      } finally {
+        store.close();
+      }
+      setExit(0);
+    });
+
+  const users = program.command('users').description('user directory profiles (location) kept in the state store');
+  users
+    .command('import')
+    .description('import user profiles: CSV with a header, or JSON (login, city, state, countryCode, timezone, lat, lon)')
+    .argument('<file>', 'CSV or JSON file')
+    .addOption(stateOpt())
+    .addOption(configOpt())
+    .action((file: string, flags: { state?: string; config?: string }) => {
+      const store = openStore({ state: flags.state }, loadConfig(flags.config));
+      try {
+        process.stdout.write(`imported ${usersImport(store, file)} user profiles from ${file}\n`);
+      } finally {
+        store.close();
+      }
+      setExit(0);
+    });
 
   program
     .command('explain')
@@ -305,6 +402,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(configOpt())
     .action(async (rule: string, flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await explainCommand(rule, flags)));
 
+  registerTestCommand(program, setExit);
   const rules = program.command('rules').description('rule catalog');
   rules
     .command('list')
@@ -333,7 +431,7 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return 2;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof EnrichInputError) {
       err(`error: ${e.message}`);
       return 2;
     }

@@ -5,6 +5,7 @@
  * look at the same actions.
  */
 import type { FieldRef, Predicate, RuleIR, Scalar, Stage, ValueExpr } from '../ir/types.js';
+import { isAbsolute, relative } from 'node:path';
 import { requiredEventTypes } from '../engine/event-types.js';
 
 export interface Indicator {
@@ -173,7 +174,19 @@ export function renderPredicate(p: Predicate, parentOp?: 'and' | 'or'): string {
       return `any value ${p.op} (${p.values.map(quote).join(', ')})`;
     case 'expr':
       return `eval(${renderExpr(p.expr)})`;
+    case 'elements': {
+      const which = p.index !== undefined ? `element [${p.index}]` : `${p.quantifier} element`;
+      return `${which} of ${fieldName(p.field) || 'the element'} where (${renderPredicate(p.where)})`;
+    }
+    case 'code':
+      return `panther ${p.fn}() in ${displayFile(p.module)}`;
   }
+}
+
+/** A module path relative to the working folder when inside it. */
+function displayFile(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
 function collect(p: Predicate, negated: boolean, pos: Indicator[], neg: Indicator[]): void {
@@ -190,6 +203,20 @@ function collect(p: Predicate, negated: boolean, pos: Indicator[], neg: Indicato
     case 'expr':
       for (const field of new Set(exprFields(p.expr))) (negated ? neg : pos).push({ field, kind: 'computed', values: [] });
       return;
+    case 'elements': {
+      // Fields inside are relative to the list's elements: report them under the list's name.
+      const inner: Indicator[] = [];
+      const innerNeg: Indicator[] = [];
+      collect(p.where, false, inner, innerNeg);
+      const quant = p.index !== undefined ? `[${p.index}]` : `(${p.quantifier})`;
+      const neg2 = negated !== (p.quantifier === 'none');
+      for (const i of inner) (neg2 ? neg : pos).push({ ...i, field: `${fieldName(p.field)}${quant}${i.field ? `.${i.field}` : ''}` });
+      for (const i of innerNeg) (neg2 ? pos : neg).push({ ...i, field: `${fieldName(p.field)}${quant}${i.field ? `.${i.field}` : ''}` });
+      return;
+    }
+    case 'code':
+      (negated ? neg : pos).push({ field: '*', kind: 'code', values: [`${p.fn}() in ${displayFile(p.module)}`] });
+      return;
     default: {
       const field = p.type === 'keyword' ? '*' : fieldName(p.field);
       (negated ? neg : pos).push({ field, kind: kindOf(p), values: valuesOf(p) });
@@ -205,13 +232,42 @@ function stagePredicates(s: Stage): Predicate[] {
   return [];
 }
 
+/**
+ * What a rule looks for, and what must NOT happen for it to fire. For a sequence, the head
+ * filter only routes events (the OR of every step, missing steps and `until` included): the
+ * steps are what it detects, and its missing steps and `until` are absence/cancel conditions.
+ */
+function detectionPredicates(rule: RuleIR): { look: Predicate[]; absent: Predicate[] } {
+  const seq = rule.stages.find((s) => s.type === 'sequence' || s.type === 'sample');
+  if (!seq) return { look: rule.stages.flatMap(stagePredicates), absent: [] };
+  const look: Predicate[] = [];
+  const absent: Predicate[] = [];
+  for (const s of rule.stages) {
+    if (s.type === 'filter' && rule.stages.indexOf(s) === 0) continue;
+    if (s.type === 'sequence') {
+      for (const step of s.steps) (step.missing ? absent : look).push(step.predicate);
+      if (s.until) absent.push(s.until.predicate);
+    } else look.push(...stagePredicates(s));
+  }
+  return { look, absent };
+}
+
+/** A duration as EQL writes it: the largest unit that divides it (`12h`, `30m`, `500ms`). */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return 'unbounded';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 function stageText(s: Stage): { text: string; detail: Record<string, unknown> } {
   switch (s.type) {
     case 'filter':
       return { text: renderPredicate(s.predicate), detail: {} };
     case 'dedup':
       return {
-        text: `one alert per ${s.key.length ? s.key.map(fieldName).join(', ') : 'rule'} per ${s.periodMs / 60000} min, after ${s.threshold} match(es)${s.unique ? ` with distinct ${s.unique.map(fieldName).join(', ')}` : ''}`,
+        text: `one alert per ${s.pantherKey ? 'Panther dedup string' : s.key.length ? s.key.map(fieldName).join(', ') : 'rule'} per ${s.periodMs / 60000} min, after ${s.threshold} match(es)${s.unique ? ` with distinct ${s.unique.map(fieldName).join(', ')}` : s.uniqueFn ? ' with distinct unique() values' : ''}`,
         detail: { key: s.key.map(fieldName), periodMinutes: s.periodMs / 60000, threshold: s.threshold },
       };
     case 'new_terms':
@@ -223,7 +279,7 @@ function stageText(s: Stage): { text: string; detail: Record<string, unknown> } 
       const step = (x: { predicate: Predicate; by?: ValueExpr[]; missing?: boolean; runs?: number }): string =>
         `${x.missing ? '!' : ''}[${renderPredicate(x.predicate)}]${x.by?.length ? ` by ${x.by.map(renderExpr).join(', ')}` : ''}${x.runs && x.runs > 1 ? ` with runs=${x.runs}` : ''}`;
       return {
-        text: `sequence${by.length ? ` by ${by.join(', ')}` : ''}${s.maxspanMs ? ` with maxspan=${s.maxspanMs / 60000}m` : ''}: ${s.steps.map(step).join(' ')}${s.until ? ` until ${step(s.until)}` : ''}`,
+        text: `sequence${by.length ? ` by ${by.join(', ')}` : ''}${s.maxspanMs !== undefined ? ` with maxspan=${formatDuration(s.maxspanMs)}` : ''}: ${s.steps.map(step).join(' ')}${s.until ? ` until ${step(s.until)}` : ''}`,
         detail: { by, maxspanMs: s.maxspanMs, steps: s.steps.length, missingSteps: s.steps.filter((x) => x.missing).length },
       };
     }
@@ -233,7 +289,7 @@ function stageText(s: Stage): { text: string; detail: Record<string, unknown> } 
     }
     case 'pipe': {
       const args = s.n !== undefined ? ` ${s.n}` : s.predicate ? ` ${renderPredicate(s.predicate)}` : s.keys?.length ? ` ${s.keys.map(renderExpr).join(', ')}` : '';
-      const per = Number.isFinite(s.windowMs) ? ` (per ${s.windowMs / 60000} min window)` : '';
+      const per = Number.isFinite(s.windowMs) ? ` (per ${formatDuration(s.windowMs)} window)` : '';
       return { text: `| ${s.pipe}${args}${per}`, detail: { pipe: s.pipe, windowMs: Number.isFinite(s.windowMs) ? s.windowMs : null } };
     }
     case 'suppress':
@@ -249,8 +305,9 @@ function stageText(s: Stage): { text: string; detail: Record<string, unknown> } 
 function eventTypesOf(rule: RuleIR): Set<string> | undefined {
   const first = rule.stages[0];
   if (!first) return undefined;
-  if (first.type === 'filter') return requiredEventTypes(first.predicate);
-  const preds = stagePredicates(first);
+  const hasSteps = rule.stages.some((s) => s.type === 'sequence' || s.type === 'sample');
+  if (first.type === 'filter' && !hasSteps) return requiredEventTypes(first.predicate);
+  const preds = detectionPredicates(rule).look;
   if (preds.length === 0) return undefined;
   const out = new Set<string>();
   for (const p of preds) {
@@ -264,15 +321,16 @@ function eventTypesOf(rule: RuleIR): Set<string> | undefined {
 export function explain(rule: RuleIR, others: RuleIR[] = []): Explanation {
   const indicators: Indicator[] = [];
   const exclusions: Indicator[] = [];
-  rule.stages.forEach((s) => {
-    for (const p of stagePredicates(s)) {
-      // Indicators are what the rule looks for: comparisons not under a NOT.
-      collect(p, false, indicators, []);
-      // Exclusions: top-level NOT conjuncts of the predicate.
-      const conjuncts = p.type === 'and' ? p.args : [p];
-      for (const c of conjuncts) if (c.type === 'not') collect(c.arg, false, exclusions, []);
-    }
-  });
+  const { look, absent } = detectionPredicates(rule);
+  for (const p of look) {
+    // Indicators are what the rule looks for: comparisons not under a NOT.
+    collect(p, false, indicators, []);
+    // Exclusions: top-level NOT conjuncts of the predicate.
+    const conjuncts = p.type === 'and' ? p.args : [p];
+    for (const c of conjuncts) if (c.type === 'not') collect(c.arg, false, exclusions, []);
+  }
+  // A sequence's missing steps and `until` are what must not happen: exclusions too.
+  for (const p of absent) collect(p, false, exclusions, []);
   const types = eventTypesOf(rule);
   const sameAction: Explanation['sameAction'] = [];
   if (types && types.size > 0) {

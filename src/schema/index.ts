@@ -11,10 +11,37 @@ import type { CanonicalEvent } from '../event/types.js';
 import type { FieldRef } from '../ir/types.js';
 import { compilePath } from './path.js';
 import { ecsFieldGetter } from './ecs.js';
+import { EnrichmentContext } from '../enrich/context.js';
+import { enrichmentGetter } from '../enrich/view.js';
 
 export interface SchemaContext {
   /** The Okta org (tenant) the events come from; feeds `cloud.account.id`. */
   org: string;
+  /**
+   * Enrichment sources (lists, MMDB files, user directory), created once per run. Absent:
+   * enrichment fields are computed from Okta's own fields only (src/enrich, docs/enrichment.md).
+   */
+  enrichment?: EnrichmentContext;
+}
+
+/** The enrichment context of a schema context (Okta's own fields only when none was given). */
+export function enrichmentOf(ctx: SchemaContext): EnrichmentContext {
+  return ctx.enrichment ?? EnrichmentContext.NONE;
+}
+
+/**
+ * Enrichment hook: a field the event itself carries (an input already enriched, e.g. Panther's
+ * `p_enrichment` or our own `oktopus.enrichment` on a re-read alert) is read as it is; otherwise
+ * an enrichment field (`oktopus.enrichment.*`, `p_enrichment.*`; in ECS also `source.geo.*`,
+ * `source.as.*`, `threat.enrichments`) is computed at first read (src/enrich/view.ts).
+ */
+function withEnrichment(get: Accessor, name: string, schema: 'okta' | 'ecs', ctx: SchemaContext): Accessor {
+  const enrich = enrichmentGetter(name, schema, enrichmentOf(ctx));
+  if (!enrich) return get;
+  return (ev) => {
+    const v = get(ev);
+    return v !== undefined || ev.kind !== 'okta' ? v : enrich(ev);
+  };
 }
 
 /** Used when neither `--org` nor the config names the tenant (documented in README). */
@@ -26,12 +53,12 @@ export function resolveField(field: FieldRef, ctx: SchemaContext): Accessor {
   switch (field.schema) {
     case 'okta': {
       const get = compilePath(field.name, { caseInsensitive: true });
-      return (ev) => (ev.kind === 'okta' ? get(ev.doc) : undefined);
+      return withEnrichment((ev) => (ev.kind === 'okta' ? get(ev.doc) : undefined), field.name, 'okta', ctx);
     }
     case 'ecs': {
       const fromLog = ecsFieldGetter(field.name, ctx);
       const fromAlert = compilePath(field.name);
-      return (ev) => (ev.kind === 'okta' ? fromLog(ev) : fromAlert(ev.doc));
+      return withEnrichment((ev) => (ev.kind === 'okta' ? fromLog(ev) : fromAlert(ev.doc)), field.name, 'ecs', ctx);
     }
     case 'alert': {
       const get = compilePath(field.name);

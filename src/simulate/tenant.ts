@@ -123,6 +123,20 @@ export function groundTruth(opts: TenantOptions): GroundTruth[] {
   return planAttack(buildTenant(opts)).truth;
 }
 
+/** One row of the tenant's user directory (the Okta user profile fields enrichment reads). */
+export interface DirectoryUser {
+  login: string;
+  city: string;
+  state: string;
+  countryCode: string;
+  timezone: string;
+}
+
+/** The tenant's user directory: every user's profile location, as `/api/v1/users` would give it. */
+export function tenantDirectory(opts: TenantOptions): DirectoryUser[] {
+  return buildTenant(opts).users.map((u) => ({ login: u.alternateId, city: u.home.city, state: u.home.state, countryCode: u.home.cc, timezone: u.tz }));
+}
+
 export function tenantSummary(opts: TenantOptions): TenantSummary {
   const T = buildTenant(opts);
   const iso = (ms: number) => new Date(ms).toISOString();

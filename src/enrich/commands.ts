@@ -1,0 +1,99 @@
+/**
+ * What the `oktopus intel …` and `oktopus users …` commands do (the CLI only parses flags).
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import type { StateStore } from '../store/types.js';
+import { EnrichInputError, safeUrl } from './errors.js';
+import { importList, listVersions, type ImportResult, type ListVersion } from './intel.js';
+import { ASN_CATEGORIES, DEFAULT_SOURCES, LIST_KINDS, type AsnCategory, type ListKind } from './lists.js';
+import { importUsers, parseUsers } from './users.js';
+
+export function checkKind(kind: string | undefined): ListKind {
+  if (!kind) throw new EnrichInputError(`--kind is required (one of ${LIST_KINDS.join(', ')})`);
+  if (!(LIST_KINDS as readonly string[]).includes(kind)) throw new EnrichInputError(`--kind must be one of ${LIST_KINDS.join(', ')}, got: ${kind}`);
+  return kind as ListKind;
+}
+
+export function checkCategory(kind: ListKind, category: string | undefined): AsnCategory | undefined {
+  if (category === undefined) return kind === 'asn' ? 'vpn' : undefined;
+  if (kind !== 'asn') throw new EnrichInputError('--category applies to --kind asn only');
+  if (!(ASN_CATEGORIES as readonly string[]).includes(category)) throw new EnrichInputError(`--category must be one of ${ASN_CATEGORIES.join(', ')}, got: ${category}`);
+  return category as AsnCategory;
+}
+
+/** A text file, gunzipped when it is gzip. */
+export function readText(path: string, what: string): string {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new EnrichInputError(`${path}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf);
+    } catch (e) {
+      throw new EnrichInputError(`${path}: damaged gzip data (${(e as Error).message})`);
+    }
+  }
+  return buf.toString('utf8');
+}
+
+/** Download a list; any failure is one line naming the URL (without credentials or query). */
+export async function download(url: string, timeoutMs = 30_000): Promise<string> {
+  const shownUrl = safeUrl(url);
+  let res: Response;
+  try {
+    // Credentials in the URL go in an Authorization header (fetch refuses them in the URL).
+    const u = new URL(url);
+    const headers: Record<string, string> = {};
+    if (u.username || u.password) {
+      headers['authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    res = await fetch(u, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow', headers });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    // Never echo the URL as given (credentials, tokens in the query): keep the reason only.
+    const why = (cause?.code ?? cause?.message ?? (e as Error).message).replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, shownUrl).split('\n')[0];
+    throw new EnrichInputError(`--refresh ${shownUrl}: cannot download (${why}); offline? import a downloaded copy with: oktopus intel import FILE --kind KIND`);
+  }
+  if (!res.ok) throw new EnrichInputError(`--refresh ${shownUrl}: the server answered HTTP ${res.status}`);
+  return await res.text();
+}
+
+export interface IntelImportOptions {
+  kind?: string;
+  category?: string;
+  /** `true` for the kind's default source, or a URL. */
+  refresh?: string | boolean;
+}
+
+export async function intelImport(store: StateStore, file: string | undefined, opts: IntelImportOptions): Promise<ImportResult> {
+  const kind = checkKind(opts.kind);
+  const category = checkCategory(kind, opts.category);
+  if (opts.refresh !== undefined && opts.refresh !== false) {
+    if (file) throw new EnrichInputError('give either FILE or --refresh, not both');
+    const url = typeof opts.refresh === 'string' ? opts.refresh : DEFAULT_SOURCES[kind];
+    if (!url) throw new EnrichInputError(`--refresh: no default source for --kind ${kind}; give its URL (--refresh URL)`);
+    if (!/^https?:\/\//i.test(url)) throw new EnrichInputError(`--refresh expects an http(s) URL, got: ${safeUrl(url)}`);
+    const text = await download(url);
+    return importList(store, { kind, category, text, source: safeUrl(url) });
+  }
+  if (!file) throw new EnrichInputError('intel import needs a FILE (or --refresh [URL])');
+  return importList(store, { kind, category, text: readText(file, 'list'), source: file });
+}
+
+export function describeVersion(v: ListVersion): string {
+  return `${v.kind}${v.category ? `:${v.category}` : ''} v${v.version}, imported ${v.imported}, ${v.entries} entries (${v.format}) from ${v.source}`;
+}
+
+export function intelList(store: StateStore): ListVersion[] {
+  return listVersions(store);
+}
+
+export function usersImport(store: StateStore, file: string): number {
+  return importUsers(store, parseUsers(readText(file, 'users file'), file));
+}

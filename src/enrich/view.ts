@@ -1,0 +1,367 @@
+/**
+ * Per-event enrichment views, computed at first read and cached on the event (`ev.cache`), one
+ * part at a time: the client address (`ip`), the user (`user`), the request's IP chain
+ * (`chain`), and the Panther and ECS shapes built from them. An event no rule or sink reads
+ * enrichment from costs nothing.
+ *
+ *   oktopus.enrichment.ip      { address, range?, anonymizer{…}, asn?, as_org?, as_source?, geo?{…} }
+ *   oktopus.enrichment.user    { login, profile?{…}, profile_distance_km?, profile_country_match? }
+ *   oktopus.enrichment.chain   [ { address, range?, anonymizer, asn?, as_org?, geo? } … ]
+ *   p_enrichment.ipinfo_privacy / ipinfo_location / ipinfo_asn   {"client.ipAddress": {…, p_match}}
+ *   source.geo.*, source.as.*, threat.enrichments   (ECS)
+ *
+ * See docs/enrichment.md for every field.
+ */
+import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
+import { compilePath } from '../schema/path.js';
+import { classify, type Anonymizer } from './classify.js';
+import type { EnrichmentContext } from './context.js';
+import { countryCentroid, countryCode, countryName, haversineKm } from './geo.js';
+import type { ListHit } from './intel.js';
+import { asnOf, geoOf } from './mmdb.js';
+import { nonPublicRange, parseIp } from './prefix.js';
+
+const isObj = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' && v !== 'null' ? v : undefined);
+
+export interface GeoView extends JsonObject {
+  country_iso_code: string | null;
+  country_name: string | null;
+  region: string | null;
+  city: string | null;
+  lat: number | null;
+  lon: number | null;
+  /** `point` (a geolocation), `city`, `country` (a country centroid). */
+  precision: string;
+  /** `okta` (geographicalContext), `mmdb:city`, `mmdb:country`, `list:apple-relay`. */
+  source: string;
+}
+
+/** What the lists and MMDBs say about an address: the same for every event, memoised. */
+interface AddressFacts {
+  range?: string;
+  hits: ListHit[];
+  mmdbGeo?: GeoView;
+  asn?: number;
+  asOrg?: string;
+}
+
+function addressFacts(ip: string, ctx: EnrichmentContext): AddressFacts {
+  const memo = ctx.ipMemo.get(ip) as AddressFacts | undefined;
+  if (memo) return memo;
+  const facts: AddressFacts = { hits: [] };
+  const range = nonPublicRange(ip);
+  const parsed = parseIp(ip);
+  if (!parsed) facts.range = 'invalid';
+  else if (range) facts.range = range;
+  else {
+    if (!ctx.intel.empty) facts.hits = ctx.intel.match(parsed);
+    const asnRec = ctx.asnDb?.get(ip);
+    if (asnRec) {
+      const a = asnOf(asnRec);
+      facts.asn = a.asn;
+      facts.asOrg = a.as_org;
+    }
+    const cityRec = ctx.city?.get(ip);
+    let g = cityRec ? geoOf(cityRec) : undefined;
+    if (g && (g.country_iso_code || g.lat !== undefined)) {
+      facts.mmdbGeo = geoView(g, g.lat !== undefined ? (g.city ? 'city' : 'point') : 'country', 'mmdb:city');
+    } else {
+      const cRec = ctx.countryDb?.get(ip);
+      g = cRec ? geoOf(cRec) : undefined;
+      if (g?.country_iso_code) facts.mmdbGeo = geoView(g, 'country', 'mmdb:country');
+    }
+  }
+  if (ctx.ipMemo.size >= 100_000) ctx.ipMemo.clear();
+  ctx.ipMemo.set(ip, facts);
+  return facts;
+}
+
+function geoView(g: { country_iso_code?: string; country_name?: string; region?: string; city?: string; lat?: number; lon?: number }, precision: string, source: string): GeoView {
+  let lat = g.lat ?? null;
+  let lon = g.lon ?? null;
+  let p = precision;
+  if ((lat === null || lon === null) && g.country_iso_code) {
+    const c = countryCentroid(g.country_iso_code);
+    if (c) {
+      lat = c.lat;
+      lon = c.lon;
+      p = 'country';
+    }
+  }
+  return {
+    country_iso_code: g.country_iso_code ?? null,
+    country_name: g.country_name ?? (g.country_iso_code ? countryName(g.country_iso_code) ?? null : null),
+    region: g.region ?? null,
+    city: g.city ?? null,
+    lat,
+    lon,
+    precision: p,
+    source,
+  };
+}
+
+/** Okta's `geographicalContext` as a GeoView (undefined when it names no place). */
+function oktaGeo(gc: unknown): GeoView | undefined {
+  if (!isObj(gc)) return undefined;
+  const country = str(gc['country']);
+  const loc = isObj(gc['geolocation']) ? gc['geolocation'] : undefined;
+  const lat = num(loc?.['lat']);
+  const lon = num(loc?.['lon']);
+  if (!country && lat === undefined) return undefined;
+  const cc = countryCode(country);
+  const g: Parameters<typeof geoView>[0] = {};
+  if (cc) g.country_iso_code = cc;
+  if (country) g.country_name = country;
+  const region = str(gc['state']);
+  if (region) g.region = region;
+  const city = str(gc['city']);
+  if (city) g.city = city;
+  if (lat !== undefined && lon !== undefined) {
+    g.lat = lat;
+    g.lon = lon;
+  }
+  return geoView(g, lat !== undefined ? 'point' : 'country', 'okta');
+}
+
+export interface IpView extends JsonObject {
+  address: string;
+  anonymizer: Anonymizer;
+}
+
+/** One address's view; `okta` holds what the event itself says about it. */
+function ipViewOf(address: string, okta: { geo?: unknown; isProxy?: Json; ipDetails?: Json; isp?: Json; asn?: Json; asOrg?: Json }, ctx: EnrichmentContext): IpView {
+  const facts = addressFacts(address, ctx);
+  const oktaAsn = num(okta.asn);
+  const asn = oktaAsn ?? facts.asn;
+  const anonymizer = classify(okta, facts.hits, ctx.intel.asn(asn));
+  const view: IpView = { address, anonymizer };
+  if (facts.range) view['range'] = facts.range;
+  if (oktaAsn !== undefined) {
+    view['asn'] = oktaAsn;
+    const org = str(okta.asOrg);
+    if (org) view['as_org'] = org;
+    view['as_source'] = 'okta';
+  } else if (facts.asn !== undefined) {
+    view['asn'] = facts.asn;
+    if (facts.asOrg) view['as_org'] = facts.asOrg;
+    view['as_source'] = 'mmdb:asn';
+  }
+  let geo = oktaGeo(okta.geo) ?? facts.mmdbGeo;
+  if (!geo) {
+    const relay = facts.hits.find((h) => h.kind === 'apple-relay' && h.country);
+    if (relay) geo = geoView({ country_iso_code: relay.country!, ...(relay.region ? { region: relay.region } : {}), ...(relay.city ? { city: relay.city } : {}) }, 'country', 'list:apple-relay');
+  }
+  if (geo) view['geo'] = geo;
+  return view;
+}
+
+const NULL = Symbol('none');
+
+function cached<T>(ev: CanonicalEvent, key: string, build: () => T | undefined): T | undefined {
+  const hit = ev.cache.get(key);
+  if (hit !== undefined) return hit === NULL ? undefined : (hit as T);
+  const v = build();
+  ev.cache.set(key, v === undefined ? NULL : v);
+  return v;
+}
+
+const clientIpOf = compilePath('client.ipAddress');
+const secOf = compilePath('securityContext');
+const geoOfClient = compilePath('client.geographicalContext');
+const chainOf = compilePath('request.ipChain');
+const loginOf = compilePath('actor.alternateId');
+
+/** `oktopus.enrichment.ip`: the client address (the exit node of a proxied request). */
+export function ipBlock(ev: CanonicalEvent, ctx: EnrichmentContext): IpView | undefined {
+  if (ev.kind !== 'okta') return undefined;
+  return cached(ev, `enrich.ip#${ctx.id}`, () => {
+    const ip = clientIpOf(ev.doc);
+    if (typeof ip !== 'string' || ip === '') return undefined;
+    const sc = secOf(ev.doc);
+    const s = isObj(sc) ? sc : {};
+    return ipViewOf(ip, { geo: geoOfClient(ev.doc), isProxy: s['isProxy'], ipDetails: s['ipDetails'], isp: s['isp'], asn: s['asNumber'], asOrg: s['asOrg'] }, ctx);
+  });
+}
+
+/** `oktopus.enrichment.chain`: every `request.ipChain` entry (Okta's per-entry ipDetails trusted first). */
+export function chainBlock(ev: CanonicalEvent, ctx: EnrichmentContext): IpView[] | undefined {
+  if (ev.kind !== 'okta') return undefined;
+  return cached(ev, `enrich.chain#${ctx.id}`, () => {
+    const chain = chainOf(ev.doc);
+    if (!Array.isArray(chain) || chain.length === 0) return undefined;
+    const out: IpView[] = [];
+    for (const e of chain) {
+      if (!isObj(e) || typeof e['ip'] !== 'string') continue;
+      const d = isObj(e['ipDetails']) ? e['ipDetails'] : undefined;
+      out.push(ipViewOf(e['ip'], { geo: e['geographicalContext'], ipDetails: e['ipDetails'], asn: d?.['asNumber'], asOrg: d?.['asOrg'], isp: d?.['isp'] }, ctx));
+    }
+    return out.length > 0 ? out : undefined;
+  });
+}
+
+/** `oktopus.enrichment.user`: the actor's directory profile and the distance to this event. */
+export function userBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
+  if (ev.kind !== 'okta') return undefined;
+  return cached(ev, `enrich.user#${ctx.id}`, () => {
+    const login = loginOf(ev.doc);
+    if (typeof login !== 'string' || login === '') return undefined;
+    const out: JsonObject = { login };
+    const p = ctx.users.get(login);
+    if (!p) return out;
+    const profile: JsonObject = {};
+    if (p.city) profile['city'] = p.city;
+    if (p.state) profile['state'] = p.state;
+    if (p.countryCode) profile['country_iso_code'] = p.countryCode;
+    if (p.timezone) profile['timezone'] = p.timezone;
+    if (p.lat !== undefined && p.lon !== undefined) {
+      profile['lat'] = p.lat;
+      profile['lon'] = p.lon;
+      profile['precision'] = p.precision ?? 'point';
+    }
+    out['profile'] = profile;
+    const geo = ipBlock(ev, ctx)?.['geo'] as GeoView | undefined;
+    if (geo?.country_iso_code && p.countryCode) out['profile_country_match'] = geo.country_iso_code === p.countryCode;
+    if (geo && geo.lat !== null && geo.lon !== null && p.lat !== undefined && p.lon !== undefined) {
+      // A profile known only to its country: inside that country counts as 0 km (a centroid
+      // would put a New Yorker 2,000 km from New York); outside, the distance to the centroid.
+      const sameCountry = p.precision === 'country' && geo.country_iso_code === p.countryCode;
+      out['profile_distance_km'] = sameCountry ? 0 : Math.round(haversineKm(p.lat, p.lon, geo.lat, geo.lon));
+      out['profile_distance_precision'] = p.precision === 'country' || geo.precision === 'country' ? 'country' : 'point';
+    }
+    return out;
+  });
+}
+
+/** The whole `oktopus.enrichment` block (what alerts carry). */
+export function enrichmentBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
+  if (ev.kind !== 'okta') return undefined;
+  return cached(ev, `enrich.all#${ctx.id}`, () => {
+    const out: JsonObject = {};
+    const ip = ipBlock(ev, ctx);
+    if (ip) out['ip'] = ip;
+    const chain = chainBlock(ev, ctx);
+    if (chain) out['chain'] = chain;
+    const user = userBlock(ev, ctx);
+    if (user) out['user'] = user;
+    return Object.keys(out).length > 0 ? out : undefined;
+  });
+}
+
+/** Panther's `p_enrichment` shapes (ipinfo), keyed by the enriched field `client.ipAddress`. */
+export function pantherBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
+  if (ev.kind !== 'okta') return undefined;
+  return cached(ev, `enrich.panther#${ctx.id}`, () => {
+    const ip = ipBlock(ev, ctx);
+    if (!ip) return undefined;
+    const out: JsonObject = {};
+    const a = ip.anonymizer;
+    const p_match = ip.address;
+    if (a.anonymous || a.hosting) {
+      out['ipinfo_privacy'] = { 'client.ipAddress': { hosting: a.hosting, proxy: a.proxy, relay: a.relay, service: a.service ?? '', tor: a.tor, vpn: a.vpn, p_match } };
+    }
+    const g = ip['geo'] as GeoView | undefined;
+    if (g) {
+      const loc: JsonObject = { country: g.country_iso_code, p_match };
+      if (g.city) loc['city'] = g.city;
+      if (g.region) loc['region'] = g.region;
+      if (g.lat !== null && g.lon !== null) {
+        loc['lat'] = String(g.lat);
+        loc['lng'] = String(g.lon);
+      }
+      out['ipinfo_location'] = { 'client.ipAddress': loc };
+    }
+    if (ip['asn'] !== undefined) {
+      const asn: JsonObject = { asn: `AS${String(ip['asn'])}`, p_match };
+      if (ip['as_org']) asn['name'] = ip['as_org'];
+      if (a.hosting) asn['type'] = 'hosting';
+      out['ipinfo_asn'] = { 'client.ipAddress': asn };
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  });
+}
+
+/** ECS: `source.geo`, `source.as` (as the GeoIP processors write them) and `threat.enrichments`. */
+export function ecsBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
+  if (ev.kind !== 'okta') return undefined;
+  return cached(ev, `enrich.ecs#${ctx.id}`, () => {
+    const ip = ipBlock(ev, ctx);
+    if (!ip) return undefined;
+    const source: JsonObject = {};
+    const g = ip['geo'] as GeoView | undefined;
+    if (g) {
+      const geo: JsonObject = {};
+      if (g.country_iso_code) geo['country_iso_code'] = g.country_iso_code;
+      if (g.country_name) geo['country_name'] = g.country_name;
+      if (g.region) geo['region_name'] = g.region;
+      if (g.city) geo['city_name'] = g.city;
+      if (g.lat !== null && g.lon !== null && g.precision !== 'country') geo['location'] = { lat: g.lat, lon: g.lon };
+      if (Object.keys(geo).length > 0) source['geo'] = geo;
+    }
+    if (ip['asn'] !== undefined) {
+      const as: JsonObject = { number: ip['asn'] as Json };
+      if (ip['as_org']) as['organization'] = { name: ip['as_org'] as Json };
+      source['as'] = as;
+    }
+    const out: JsonObject = {};
+    if (Object.keys(source).length > 0) out['source'] = source;
+    const a = ip.anonymizer;
+    if (a.source.length > 0) {
+      const kind = [a.tor && 'tor', a.relay && 'relay', a.vpn && 'vpn', a.proxy && 'proxy', a.hosting && 'hosting'].filter(Boolean).join(',');
+      out['threat'] = {
+        enrichments: a.source.map((src) => ({
+          indicator: {
+            type: ip.address.includes(':') ? 'ipv6-addr' : 'ipv4-addr',
+            ip: ip.address,
+            provider: src,
+            description: `anonymizer: ${kind || 'none'}${a.service ? ` (${a.service})` : ''}`,
+          },
+          matched: { atomic: ip.address, field: 'source.ip', type: 'indicator_match_rule' },
+        })),
+      };
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  });
+}
+
+type Block = (ev: CanonicalEvent, ctx: EnrichmentContext) => Json | undefined;
+
+/** Field-name prefixes served by enrichment, per schema, longest first. */
+const OKTA_PREFIXES: [string, Block][] = [
+  ['oktopus.enrichment.ip', ipBlock as Block],
+  ['oktopus.enrichment.user', userBlock],
+  ['oktopus.enrichment.chain', chainBlock as Block],
+  ['oktopus.enrichment', enrichmentBlock],
+  ['p_enrichment', pantherBlock],
+];
+const ECS_PREFIXES: [string, Block][] = [...OKTA_PREFIXES, ['source', ecsSource], ['threat', ecsThreat]];
+
+function ecsSource(ev: CanonicalEvent, ctx: EnrichmentContext): Json | undefined {
+  return ecsBlock(ev, ctx)?.['source'];
+}
+function ecsThreat(ev: CanonicalEvent, ctx: EnrichmentContext): Json | undefined {
+  return ecsBlock(ev, ctx)?.['threat'];
+}
+const ECS_ONLY = ['source.geo', 'source.as', 'threat.enrichments'];
+
+/**
+ * The accessor of an enrichment field, or undefined when the name is not one (resolved once per
+ * rule). The ECS schema serves `source.geo.*`, `source.as.*` and `threat.enrichments*` too.
+ */
+export function enrichmentGetter(name: string, schema: 'okta' | 'ecs', ctx: EnrichmentContext): ((ev: CanonicalEvent) => unknown) | undefined {
+  const lower = name.toLowerCase();
+  if (schema === 'ecs' && (lower === 'source' || lower === 'threat')) return undefined;
+  if (schema === 'ecs' && (lower.startsWith('source.') || lower.startsWith('threat.')) && !ECS_ONLY.some((p) => lower === p || lower.startsWith(p + '.'))) return undefined;
+  for (const [prefix, block] of schema === 'ecs' ? ECS_PREFIXES : OKTA_PREFIXES) {
+    if (lower === prefix) return (ev) => block(ev, ctx);
+    if (lower.startsWith(prefix + '.')) {
+      const sub = compilePath(name.slice(prefix.length + 1), { caseInsensitive: schema === 'okta' });
+      return (ev) => {
+        const b = block(ev, ctx);
+        return b === undefined ? undefined : sub(b);
+      };
+    }
+  }
+  return undefined;
+}
