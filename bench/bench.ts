@@ -147,6 +147,9 @@ async function main(): Promise<void> {
   await parseOnly(file);
   const parse = await parseOnly(file);
   const sigma = await pipeline(file, sigmaRules);
+  // The EQL rules alone (sequences; the higher-order ones see no alerts here, only their heads run).
+  const eqlRules = loaded.rules.filter((r) => r.dialect === 'elastic' && r.ruleType === 'eql');
+  const eql = await pipeline(file, eqlRules);
   const all = await pipeline(file, loaded.rules);
   const enriched = await pipeline(file, loaded.rules, true);
   const every = await enrichEvery(file);
@@ -162,6 +165,10 @@ async function main(): Promise<void> {
     ratio: +(rate(all) / parseRate).toFixed(3),
     sigma_pipeline_events_per_s: Math.round(rate(sigma)),
     sigma_ratio: +(rate(sigma) / parseRate).toFixed(3),
+    eql_pipeline_events_per_s: Math.round(rate(eql)),
+    eql_ratio: +(rate(eql) / parseRate).toFixed(3),
+    eql_rules_loaded: eqlRules.length,
+    eql_alerts: eql.alerts,
     enriched_pipeline_events_per_s: Math.round(rate(enriched)),
     enrichment_overhead: +(enriched.seconds / all.seconds - 1).toFixed(3),
     enrichment_us_per_event: +((every.seconds / every.n) * 1e6).toFixed(2),
@@ -182,6 +189,7 @@ async function main(): Promise<void> {
   log(`events                    ${out.events} (${out.input_mb} MB NDJSON), one core`);
   log(`parse only                ${out.parse_only_events_per_s.toLocaleString('en')} events/s  (${parse.seconds.toFixed(2)} s)`);
   log(`pipeline, Sigma rules     ${out.sigma_pipeline_events_per_s.toLocaleString('en')} events/s  (${sigma.seconds.toFixed(2)} s)  ${(out.sigma_ratio * 100).toFixed(1)} % of parse-only  [${sigmaRules.length} rules, ${sigma.alerts} alerts]`);
+  log(`pipeline, EQL rules       ${out.eql_pipeline_events_per_s.toLocaleString('en')} events/s  (${eql.seconds.toFixed(2)} s)  ${(out.eql_ratio * 100).toFixed(1)} % of parse-only  [${eqlRules.length} rules, ${eql.alerts} alerts]`);
   log(`pipeline, all rules       ${out.pipeline_events_per_s.toLocaleString('en')} events/s  (${all.seconds.toFixed(2)} s)  ${(out.ratio * 100).toFixed(1)} % of parse-only  [${Object.entries(perDialect).map(([d, n]) => `${d} ${n}`).join(', ')}; ${all.alerts} alerts]`);
   log(`pipeline + enrichment     ${out.enriched_pipeline_events_per_s.toLocaleString('en')} events/s  (${enriched.seconds.toFixed(2)} s)  ${(out.enrichment_overhead * 100).toFixed(1)} % over all rules  [${enriched.alerts} alerts]`);
   log(`enrichment, every event   ${out.enrichment_us_per_event} µs/event (${every.seconds.toFixed(2)} s for the oktopus, ECS and Panther blocks of all ${every.n} events; parsing not counted)`);

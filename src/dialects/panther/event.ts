@@ -217,7 +217,8 @@ export interface PantherDict {
 
 interface Top {
   time?: number;
-  extra: Record<string, Json>;
+  /** Panther's standard fields (p_log_type, p_event_time, p_any_*): computed at first use. */
+  extra: () => Record<string, Json>;
   /** `p_enrichment` computed by oktopus's enrichment when the log has none: only when read. */
   enrichment?: () => Json | undefined;
 }
@@ -232,14 +233,16 @@ function wrapObject(obj: Record<string, unknown>, top?: Top): PantherDict {
   const lookup = (key: string): unknown => {
     const v = ciGet(obj, key);
     if (v !== undefined || !top) return v;
-    const x = ciGet(top.extra, key);
+    if (!key.toLowerCase().startsWith('p_')) return undefined;
+    const x = ciGet(top.extra(), key);
     if (x !== undefined || key.toLowerCase() !== 'p_enrichment') return x;
     return enrichment();
   };
-  const whole = (): Record<string, unknown> => (top ? { ...obj, ...top.extra } : obj);
-  /** The whole event for a deep path: with computed `p_enrichment` when the path starts there. */
+  const whole = (): Record<string, unknown> => (top ? { ...obj, ...top.extra() } : obj);
+  /** The event a deep path reads: Panther's p_* fields (and computed `p_enrichment`) only when it starts there. */
   const wholeFor = (keys: unknown[]): Record<string, unknown> => {
     const first = typeof keys[0] === 'string' ? keys[0].split('.')[0]!.toLowerCase() : '';
+    if (!top || !first.startsWith('p_')) return obj;
     const p = first === 'p_enrichment' ? enrichment() : undefined;
     return p === undefined ? whole() : { ...whole(), p_enrichment: p };
   };
@@ -312,7 +315,8 @@ export function wrap(v: unknown): unknown {
 
 /** The Panther event of a document (a LogEvent, or a Panther test log). */
 export function pantherEventOf(doc: JsonObject, time?: number, enrichment?: () => Json | undefined): PantherDict {
-  return wrapObject(doc, { time, extra: indicators(doc, time), enrichment });
+  let extra: Record<string, Json> | undefined;
+  return wrapObject(doc, { time, extra: () => (extra ??= indicators(doc, time)), enrichment });
 }
 
 /**
