@@ -232,20 +232,15 @@ filter:
 ---
 `;
   const { rules, unsupported } = parseSigmaText(text, 'multi.yml');
+  // The correlation is a rule over the base rule's alerts (test/correlation.test.ts).
   assert.deepEqual(
-    rules.map((r) => r.id),
-    ['base-1'],
+    rules.map((r) => [r.id, r.ruleType, r.input]),
+    [
+      ['base-1', 'detection', 'okta'],
+      ['corr-1', 'correlation', 'alerts'],
+    ],
   );
   assert.deepEqual(unsupported, [
-    {
-      id: 'corr-1',
-      name: 'Many failed logins',
-      dialect: 'sigma',
-      ruleType: 'correlation',
-      file: 'multi.yml',
-      reason: 'not yet supported: sigma/correlation',
-      status: 'unsupported',
-    },
     {
       id: 'filter-1',
       name: 'Ignore service accounts',

@@ -1,4 +1,4 @@
-/** Sigma rules (YAML, spec 2.1): detection rules now; correlation rules with their own issue. */
+/** Sigma rules (YAML, spec 2.1): detection rules and correlation rules. */
 import type { DialectModule } from '../types.js';
 import { parseSigmaText } from './index.js';
 

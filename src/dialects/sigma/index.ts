@@ -10,8 +10,10 @@
  *   metadata.ts   log source, ATT&CK tags, status
  *   rule.ts       one document -> RuleIR / UnsupportedRule
  *
- * A file may hold several YAML documents: each detection document is a rule; correlation and
- * meta-filter documents are reported as unsupported (never dropped). Sigma 1.x collection
+ * A file may hold several YAML documents: each detection document is a rule, each correlation
+ * document a correlation rule over the alerts of the rules it names (correlation.ts; names are
+ * resolved across the file's documents); meta-filter documents are reported as unsupported
+ * (never dropped). Sigma 1.x collection
  * actions are honoured: `action: global` documents are merged into the following documents,
  * `action: reset` forgets the global document, `action: repeat` repeats the previous document
  * with changes.
@@ -19,6 +21,7 @@
 import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 import { readDocument, type SigmaConfig } from './rule.js';
+import type { FileNames } from './correlation.js';
 import { entry, loadYamlDocuments, mergeNodes, type YMap, type YNode } from './yaml.js';
 
 export type { SigmaConfig } from './rule.js';
@@ -37,6 +40,7 @@ export function parseSigmaText(
   const unsupported: UnsupportedRule[] = [];
   let global: YNode | undefined;
   let previous: YNode | undefined;
+  const roots: { root: YNode; index: number }[] = [];
 
   for (const doc of loadYamlDocuments(text, file)) {
     let root = doc.root;
@@ -62,8 +66,27 @@ export function parseSigmaText(
       root = mergeNodes(global, root);
     }
     previous = root;
+    roots.push({ root, index: doc.index });
+  }
 
-    const result = readDocument(file, root, doc.index, config);
+  // Sigma `name`s of the file's documents, so that a correlation's `rules:` and `aliases` may
+  // name rules defined anywhere in the file (before or after it): name -> id and back.
+  const names: FileNames = { idOf: new Map(), nameOf: new Map() };
+  for (const { root, index } of roots) {
+    if (root.kind !== 'map') continue;
+    const scalar = (key: string): string | undefined => {
+      const e = entry(root, key);
+      return e && e.value.kind === 'scalar' && e.value.value !== null ? String(e.value.value) : undefined;
+    };
+    const name = scalar('name');
+    if (name === undefined) continue;
+    const id = scalar('id') ?? name ?? String(index);
+    names.idOf.set(name, id);
+    names.nameOf.set(id, name);
+  }
+
+  for (const { root, index } of roots) {
+    const result = readDocument(file, root, index, config, names);
     if ('rule' in result) rules.push(result.rule);
     else unsupported.push(result.unsupported);
   }

@@ -9,6 +9,7 @@ import { ConditionError, parseCondition, selectIdentifiers, type ConditionNode }
 import { searchPredicates, type DetectionContext } from './detection.js';
 import { DISABLED_STATUSES, notOktaReason, STATUSES, threatFromTags } from './metadata.js';
 import { entry, toPlain, type YEntry, type YMap, type YNode, type YScalar } from './yaml.js';
+import { correlationDocument, type FileNames } from './correlation.js';
 
 export interface SigmaConfig {
   /** Values of `|expand` placeholders: `%name%` -> list of values (Sigma strings, wildcards allowed). */
@@ -269,14 +270,15 @@ function detectionDocument(doc: DocumentReader, config: SigmaConfig): DocumentRe
 }
 
 /** Reads one (already merged) document: a detection rule, a correlation, or a meta-filter. */
-export function readDocument(file: string, root: YNode, index: number, config: SigmaConfig): DocumentResult {
+export function readDocument(file: string, root: YNode, index: number, config: SigmaConfig, names: FileNames = { idOf: new Map(), nameOf: new Map() }): DocumentResult {
   if (root.kind !== 'map') {
     const pos = root.pos;
     throw new RuleError(file, 'a Sigma rule document must be a mapping', pos.line, pos.col);
   }
   const doc = new DocumentReader(file, root, index);
   if (doc.get('correlation')) {
-    return unsupported(doc, 'correlation', 'not yet supported: sigma/correlation', 'unsupported');
+    const r = correlationDocument(doc, names);
+    return 'rule' in r ? r : unsupported(doc, 'correlation', r.unsupported, 'unsupported');
   }
   if (doc.get('detection')) return detectionDocument(doc, config);
   if (doc.get('filter')) {
