@@ -6,10 +6,14 @@
  *   - parse-only: read + JSON.parse + adapt to canonical events (the ceiling: no rule runs)
  *   - pipeline:   the same plus the engine with every loaded rule (built-in rules, plus the Sigma
  *                 and Elastic Okta corpus in ../shared/corpus when present: every rule of them
- *                 that runs), SQLite state, alerts counted
+ *                 that runs), SQLite state, alerts counted, enrichment switched off (enrichment
+ *                 fields read as absent, no user baselines, alerts without enrichment blocks)
+ *   - pipeline, Okta-only enrichment: all rules, no enrichment sources: enrichment from the
+ *                 events' own fields, user baselines on (built-in rules read baseline fields)
  *   - pipeline + enrichment: all rules with an enrichment context (the shipped country MMDB, a
- *                 Tor and a VPN list in the state); enrichment is lazy, so this is what it adds
- *                 to a real run
+ *                 Tor and a VPN list in the state) and user baselines; enrichment is lazy, so
+ *                 this over the first pipeline is what enrichment adds to a real run (the issue's
+ *                 goal: under 20 %)
  *   - enrichment, every event: parse-only plus the whole enrichment block (oktopus, ECS,
  *                 Panther shapes) of every event: its per-event cost, all parts computed
  * and prints events/s, the ratio, peak RSS, state size on disk and rules loaded per dialect.
@@ -104,20 +108,26 @@ async function enrichEvery(file: string): Promise<{ n: number; seconds: number }
   return { n, seconds };
 }
 
-async function pipeline(file: string, rules: RuleIR[], enrich = false): Promise<{ n: number; alerts: number; seconds: number; stateBytes: number }> {
+/** `off`: no enrichment at all; `okta`: Okta's own fields (no sources); `full`: lists, MMDB. */
+type EnrichMode = 'off' | 'okta' | 'full';
+
+async function pipeline(file: string, rules: RuleIR[], enrich: EnrichMode = 'off'): Promise<{ n: number; alerts: number; seconds: number; stateBytes: number; baselineUpdates: number; baselineRules: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'oktopus-bench-'));
   const store = new SqliteStore(join(dir, 'state.sqlite'));
   let alerts = 0;
   const counter: AlertSink = { write: () => void alerts++, close: async () => undefined };
   const schema: SchemaContext = { org: 'bench.okta.com' };
-  if (enrich) schema.enrichment = enrichmentContext(store);
+  if (enrich === 'full') schema.enrichment = enrichmentContext(store);
+  if (enrich === 'off') schema.enrichment = new EnrichmentContext({ disabled: true });
   const t0 = process.hrtime.bigint();
   const result = await runScan({ inputs: [file], rules, store, schema, sinks: [counter] });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const stateBytes = store.sizeBytes();
   store.close();
   rmSync(dir, { recursive: true, force: true });
-  return { n: result.summary.events, alerts, seconds, stateBytes };
+  const baselineUpdates = result.engine.baseline?.updates ?? 0;
+  const baselineRules = result.engine.compiled.filter((c) => c.readsOrdered).length;
+  return { n: result.summary.events, alerts, seconds, stateBytes, baselineUpdates, baselineRules };
 }
 
 async function main(): Promise<void> {
@@ -150,8 +160,14 @@ async function main(): Promise<void> {
   // The EQL rules alone (sequences; the higher-order ones see no alerts here, only their heads run).
   const eqlRules = loaded.rules.filter((r) => r.dialect === 'elastic' && r.ruleType === 'eql');
   const eql = await pipeline(file, eqlRules);
-  const all = await pipeline(file, loaded.rules);
-  const enriched = await pipeline(file, loaded.rules, true);
+  // The enrichment overhead is a ratio of two runs: each is run twice, interleaved, and the faster
+  // kept (a single run is at the mercy of whatever else the machine does).
+  const best = <T extends { seconds: number }>(a: T, b: T): T => (b.seconds < a.seconds ? b : a);
+  const all1 = await pipeline(file, loaded.rules);
+  const oktaOnly = await pipeline(file, loaded.rules, 'okta');
+  const enriched1 = await pipeline(file, loaded.rules, 'full');
+  const all = best(all1, await pipeline(file, loaded.rules));
+  const enriched = best(enriched1, await pipeline(file, loaded.rules, 'full'));
   const every = await enrichEvery(file);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
@@ -171,6 +187,10 @@ async function main(): Promise<void> {
     eql_alerts: eql.alerts,
     enriched_pipeline_events_per_s: Math.round(rate(enriched)),
     enrichment_overhead: +(enriched.seconds / all.seconds - 1).toFixed(3),
+    okta_only_pipeline_events_per_s: Math.round(rate(oktaOnly)),
+    okta_only_overhead: +(oktaOnly.seconds / all.seconds - 1).toFixed(3),
+    baseline_rules: enriched.baselineRules,
+    baseline_updates: enriched.baselineUpdates,
     enrichment_us_per_event: +((every.seconds / every.n) * 1e6).toFixed(2),
     enriched_alerts: enriched.alerts,
     peak_rss_mb: Math.round(peakRssMb),
@@ -191,7 +211,9 @@ async function main(): Promise<void> {
   log(`pipeline, Sigma rules     ${out.sigma_pipeline_events_per_s.toLocaleString('en')} events/s  (${sigma.seconds.toFixed(2)} s)  ${(out.sigma_ratio * 100).toFixed(1)} % of parse-only  [${sigmaRules.length} rules, ${sigma.alerts} alerts]`);
   log(`pipeline, EQL rules       ${out.eql_pipeline_events_per_s.toLocaleString('en')} events/s  (${eql.seconds.toFixed(2)} s)  ${(out.eql_ratio * 100).toFixed(1)} % of parse-only  [${eqlRules.length} rules, ${eql.alerts} alerts]`);
   log(`pipeline, all rules       ${out.pipeline_events_per_s.toLocaleString('en')} events/s  (${all.seconds.toFixed(2)} s)  ${(out.ratio * 100).toFixed(1)} % of parse-only  [${Object.entries(perDialect).map(([d, n]) => `${d} ${n}`).join(', ')}; ${all.alerts} alerts]`);
-  log(`pipeline + enrichment     ${out.enriched_pipeline_events_per_s.toLocaleString('en')} events/s  (${enriched.seconds.toFixed(2)} s)  ${(out.enrichment_overhead * 100).toFixed(1)} % over all rules  [${enriched.alerts} alerts]`);
+  log(`  (enrichment off: enrichment fields absent, no user baselines)`);
+  log(`pipeline, Okta-only enr.  ${out.okta_only_pipeline_events_per_s.toLocaleString("en")} events/s  (${oktaOnly.seconds.toFixed(2)} s)  +${(out.okta_only_overhead * 100).toFixed(1)} % over all rules (one run)  [no sources; baselines: ${oktaOnly.baselineRules} rules read them, ${oktaOnly.baselineUpdates} sign-ins learned; ${oktaOnly.alerts} alerts]`);
+  log(`pipeline + enrichment     ${out.enriched_pipeline_events_per_s.toLocaleString('en')} events/s  (${enriched.seconds.toFixed(2)} s)  +${(out.enrichment_overhead * 100).toFixed(1)} % over all rules  [MMDB, lists, baselines (${enriched.baselineUpdates} sign-ins learned); ${enriched.alerts} alerts]  (goal: < 20 %)`);
   log(`enrichment, every event   ${out.enrichment_us_per_event} µs/event (${every.seconds.toFixed(2)} s for the oktopus, ECS and Panther blocks of all ${every.n} events; parsing not counted)`);
   log(`peak RSS                  ${out.peak_rss_mb} MB`);
   log(`state on disk (all rules) ${(out.state_bytes / 1e6).toFixed(2)} MB`);

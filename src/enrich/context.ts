@@ -7,6 +7,7 @@ import type { StateStore } from '../store/types.js';
 import { IntelIndex } from './intel.js';
 import { MmdbFile, defaultCountryDb } from './mmdb.js';
 import { UserDirectory } from './users.js';
+import type { BaselineOptions } from './baseline.js';
 
 export interface EnrichmentOptions {
   /** Where imported lists and user profiles are read from. */
@@ -18,6 +19,13 @@ export interface EnrichmentOptions {
   /** A country MMDB; default: the one shipped through npm (unless `defaultGeo` is false). */
   geoipCountry?: string;
   defaultGeo?: boolean;
+  /** User-baseline settings (retention, caps, travel thresholds): src/enrich/baseline.ts. */
+  baseline?: Partial<BaselineOptions>;
+  /**
+   * No enrichment at all: enrichment fields read as absent (unless the event carries them), no
+   * user baselines, alerts without enrichment blocks. The bench's reference run.
+   */
+  disabled?: boolean;
 }
 
 let nextId = 0;
@@ -29,6 +37,9 @@ export class EnrichmentContext {
   readonly city?: MmdbFile;
   readonly asnDb?: MmdbFile;
   readonly store?: StateStore;
+  readonly disabled: boolean;
+  /** User-baseline settings (defaults: DEFAULT_BASELINE_OPTIONS). */
+  readonly baselineOptions?: Partial<BaselineOptions>;
   private country?: MmdbFile | null;
   private readonly countryPath?: string;
   private intelIndex?: IntelIndex;
@@ -38,6 +49,8 @@ export class EnrichmentContext {
   /** Opens the MMDB files given (a bad file is an EnrichInputError naming it). */
   constructor(opts: EnrichmentOptions = {}) {
     this.store = opts.store;
+    this.disabled = opts.disabled === true;
+    if (opts.baseline) this.baselineOptions = opts.baseline;
     this.users = new UserDirectory(opts.store);
     if (opts.geoipCity) this.city = new MmdbFile(opts.geoipCity, '--geoip-city');
     if (opts.geoipAsn) this.asnDb = new MmdbFile(opts.geoipAsn, '--geoip-asn');

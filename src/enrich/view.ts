@@ -5,7 +5,8 @@
  * enrichment from costs nothing.
  *
  *   oktopus.enrichment.ip      { address, range?, anonymizer{…}, asn?, as_org?, as_source?, geo?{…} }
- *   oktopus.enrichment.user    { login, profile?{…}, profile_distance_km?, profile_country_match? }
+ *   oktopus.enrichment.user    { login, profile?{…}, profile_distance_km?, profile_country_match?,
+ *                                + the user-baseline fields (new_country, …: src/enrich/baseline.ts) }
  *   oktopus.enrichment.chain   [ { address, range?, anonymizer, asn?, as_org?, geo? } … ]
  *   p_enrichment.ipinfo_privacy / ipinfo_location / ipinfo_asn   {"client.ipAddress": {…, p_match}}
  *   source.geo.*, source.as.*, threat.enrichments   (ECS)
@@ -19,6 +20,7 @@ import type { EnrichmentContext } from './context.js';
 import { countryCentroid, countryCode, countryName, haversineKm } from './geo.js';
 import type { ListHit } from './intel.js';
 import { asnOf, geoOf } from './mmdb.js';
+import { baselineView, isBaselineField } from './baseline.js';
 import { nonPublicRange, parseIp } from './prefix.js';
 
 const isObj = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -234,8 +236,27 @@ export function userBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObjec
   });
 }
 
-/** The whole `oktopus.enrichment` block (what alerts carry). */
+/**
+ * `oktopus.enrichment.user` with the user-baseline fields (src/enrich/baseline.ts) once the engine
+ * has released the event and frozen its baseline view; before that (or with no rule reading
+ * baselines), the profile part alone.
+ */
+export function userWithBaseline(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
+  const user = userBlock(ev, ctx);
+  const bl = baselineView(ev, false);
+  if (!bl) return user;
+  return cached(ev, `enrich.user+baseline#${ctx.id}`, () => ({ ...(user ?? {}), ...bl }));
+}
+
+/** The whole `oktopus.enrichment` block (what alerts carry), with the baseline fields when frozen. */
 export function enrichmentBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
+  if (ctx.disabled) return undefined;
+  const all = enrichmentBase(ev, ctx);
+  if (!baselineView(ev, false)) return all;
+  return cached(ev, `enrich.all+baseline#${ctx.id}`, () => ({ ...(all ?? {}), user: userWithBaseline(ev, ctx)! }));
+}
+
+function enrichmentBase(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
   if (ev.kind !== 'okta') return undefined;
   return cached(ev, `enrich.all#${ctx.id}`, () => {
     const out: JsonObject = {};
@@ -251,7 +272,7 @@ export function enrichmentBlock(ev: CanonicalEvent, ctx: EnrichmentContext): Jso
 
 /** Panther's `p_enrichment` shapes (ipinfo), keyed by the enriched field `client.ipAddress`. */
 export function pantherBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
-  if (ev.kind !== 'okta') return undefined;
+  if (ev.kind !== 'okta' || ctx.disabled) return undefined;
   return cached(ev, `enrich.panther#${ctx.id}`, () => {
     const ip = ipBlock(ev, ctx);
     if (!ip) return undefined;
@@ -284,7 +305,7 @@ export function pantherBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonOb
 
 /** ECS: `source.geo`, `source.as` (as the GeoIP processors write them) and `threat.enrichments`. */
 export function ecsBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject | undefined {
-  if (ev.kind !== 'okta') return undefined;
+  if (ev.kind !== 'okta' || ctx.disabled) return undefined;
   return cached(ev, `enrich.ecs#${ctx.id}`, () => {
     const ip = ipBlock(ev, ctx);
     if (!ip) return undefined;
@@ -330,7 +351,7 @@ type Block = (ev: CanonicalEvent, ctx: EnrichmentContext) => Json | undefined;
 /** Field-name prefixes served by enrichment, per schema, longest first. */
 const OKTA_PREFIXES: [string, Block][] = [
   ['oktopus.enrichment.ip', ipBlock as Block],
-  ['oktopus.enrichment.user', userBlock],
+  ['oktopus.enrichment.user', userWithBaseline],
   ['oktopus.enrichment.chain', chainBlock as Block],
   ['oktopus.enrichment', enrichmentBlock],
   ['p_enrichment', pantherBlock],
@@ -350,7 +371,17 @@ const ECS_ONLY = ['source.geo', 'source.as', 'threat.enrichments'];
  * rule). The ECS schema serves `source.geo.*`, `source.as.*` and `threat.enrichments*` too.
  */
 export function enrichmentGetter(name: string, schema: 'okta' | 'ecs', ctx: EnrichmentContext): ((ev: CanonicalEvent) => unknown) | undefined {
+  if (ctx.disabled) return undefined;
   const lower = name.toLowerCase();
+  if (isBaselineField(lower)) {
+    // User-baseline fields: read from the view the engine froze at release (event-time order);
+    // absent before that, and when no engine tracks baselines.
+    const sub = compilePath(name.slice('oktopus.enrichment.user.'.length), { caseInsensitive: true });
+    return (ev) => {
+      const b = baselineView(ev);
+      return b === undefined ? undefined : sub(b);
+    };
+  }
   if (schema === 'ecs' && (lower === 'source' || lower === 'threat')) return undefined;
   if (schema === 'ecs' && (lower.startsWith('source.') || lower.startsWith('threat.')) && !ECS_ONLY.some((p) => lower === p || lower.startsWith(p + '.'))) return undefined;
   for (const [prefix, block] of schema === 'ecs' ? ECS_PREFIXES : OKTA_PREFIXES) {
