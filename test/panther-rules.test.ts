@@ -77,10 +77,10 @@ Tests: [{Name: t, ExpectedResult: true, Log: {eventType: x}}]`),
   assert.match(explain(r).stages[1]!.text, /Panther dedup string per 60 min/);
 });
 
-test('a Python body without a port is listed as not supported; a scheduled rule too; bad Severity is an error', () => {
+test('a Python body that is not there is listed as "no rule body"; a scheduled rule as not supported; bad Severity is an error', () => {
   const py = parsePanther(YAML('', 'Filename: nothing_here.py'), '/nowhere/r.yml');
   assert.equal(py.rules.length, 0);
-  assert.match(py.unsupported[0]!.reason, /not yet supported: panther\/rule \(body nothing_here\.py\)/);
+  assert.match(py.unsupported[0]!.reason, /no rule body: panther\/rule \(body nothing_here\.py\) is not beside the YAML/);
   const sched = parsePanther('AnalysisType: scheduled_rule\nRuleID: S\nSeverity: Low\nScheduledQueries: [Query.X]\n', '/nowhere/s.yml');
   assert.match(sched.unsupported[0]!.reason, /scheduled_rule \(its body reads the rows of scheduled SQL queries/);
   assert.throws(() => parsePanther(YAML('', 'Detection: [{Condition: AlwaysTrue}]').replace('Severity: High', 'Severity: Spicy'), 'b.yml'), /Severity must be/);
@@ -219,7 +219,7 @@ export const title = (e: any) => 'title ' + e.deep_get('actor', 'alternateId');`
   assert.match(formatTable(rows), /4 tests: 2 passed, 1 failed, 1 no rule body, 0 errors/);
   const xml = junitXml(rows);
   assert.match(xml, /<failure message="title/);
-  assert.match(xml, /<skipped message="no rule body: python body b_missing\.py"/);
+  assert.match(xml, /<skipped message="no rule body: python body b_missing\.py not found beside the YAML/);
 });
 
 test('oktopus test: the seed\'s three tests pass; <rule>.tests.yml fixtures run through the engine', async () => {

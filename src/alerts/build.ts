@@ -16,7 +16,7 @@ import { enrichmentOf, resolveField, type Accessor, type SchemaContext } from '.
 import { toEcsDocument } from '../schema/ecs.js';
 import { ecsBlock, enrichmentBlock } from '../enrich/view.js';
 import type { Match } from '../engine/stages/types.js';
-import { pantherAlertFields, pantherPresentation } from '../dialects/panther/present.js';
+import { presenterFor } from '../engine/code/registry.js';
 
 export const SOURCE_INDEX = 'logs-okta.system-default';
 export const ALERTS_INDEX = '.alerts-security.alerts-default';
@@ -303,8 +303,10 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
   const doc = sources.length === 1 ? sources[0]! : intersection(sources);
   const last = m.events[m.events.length - 1]!;
   const rating = synthetic ? syntheticRating(rule, m) : alertRating(rule, last, schema);
-  // Panther rules: severity(), title() and the other alert functions (src/dialects/panther/present.ts).
-  const panther = rule.panther && !synthetic ? pantherPresentation(rule, last) : undefined;
+  // Rules presenting their own alerts (Panther: severity(), title() and the other alert
+  // functions): the presenter their dialect registered (src/engine/code/registry.ts).
+  const presenter = synthetic ? undefined : presenterFor(rule);
+  const panther = presenter?.present(rule, last, schema);
   if (panther) rating.severity = panther.severity;
   const severity = kibanaSeverity(rating.severity);
 
@@ -367,7 +369,7 @@ export function buildAlert(rule: RuleIR, m: Match, schema: SchemaContext, uuid: 
   setField(doc, 'oktopus.severity', rating.severity);
   if (rule.severityRaw) setField(doc, 'oktopus.severity_raw', rule.severityRaw);
   setField(doc, 'oktopus.event_uuids', m.events.map((e) => e.id));
-  if (panther) for (const [k, v] of Object.entries(pantherAlertFields(rule, panther))) setField(doc, k, v);
+  if (presenter && panther) for (const [k, v] of Object.entries(presenter.alertFields(rule, panther))) setField(doc, k, v);
   for (const [k, v] of Object.entries(m.fields)) setField(doc, k, v);
   return doc;
 }

@@ -27,10 +27,13 @@ import { Progress } from '../sinks/progress.js';
 import { explain, renderExplanation } from '../explain/explain.js';
 import { loadConfig, type Config } from './config.js';
 import { walkFiles } from '../util/walk.js';
-import { registerTestCommand } from './test-command.js';
+import { applyNoCode, applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption, registerTestCommand, setRuleRoots } from './test-command.js';
 import { EnrichmentContext } from '../enrich/context.js';
 import { EnrichInputError } from '../enrich/errors.js';
 import { describeVersion, intelImport, intelList, usersImport } from '../enrich/commands.js';
+import { INTEL_NS } from '../enrich/intel.js';
+import { USERS_NS } from '../enrich/users.js';
+import type { Json } from '../event/types.js';
 
 export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
@@ -68,6 +71,7 @@ function parsePlaceholders(specs: string[] | undefined, fromConfig: Record<strin
 
 async function load(paths: string[] | undefined, config: Config, placeholders?: Record<string, string[]>): Promise<LoadedRules> {
   const rulePaths = paths?.length ? paths : config.rules?.length ? config.rules : [BUILTIN_RULES];
+  setRuleRoots(rulePaths); // Panther bodies must sit below these, the YAML's folder or --bodies
   const loaded = await loadRules(rulePaths, { placeholders: placeholders ?? config.placeholders });
   for (const e of loaded.errors) err(`error: ${e.message}`);
   return loaded;
@@ -97,11 +101,43 @@ function expandInputs(inputs: string[]): string[] {
   return out;
 }
 
+/**
+ * Reference data kept in the state file but not part of a scan's state: imported anonymizer
+ * lists and the user directory. `--fresh` forgets what scans learned, not what the user
+ * imported; `--memory` starts from nothing but still reads them.
+ */
+const REFERENCE_NAMESPACES = [INTEL_NS, USERS_NS];
+
+function readReference(path: string): [string, string, Json][] {
+  if (!existsSync(path)) return [];
+  const old = new SqliteStore(path);
+  try {
+    return REFERENCE_NAMESPACES.flatMap((ns) => [...old.entries(ns)].map(([k, v]) => [ns, k, v] as [string, string, Json]));
+  } finally {
+    old.close();
+  }
+}
+
+function writeReference(store: StateStore, rows: [string, string, Json][]): StateStore {
+  if (rows.length > 0) store.transaction(() => rows.forEach(([ns, k, v]) => store.set(ns, k, v)));
+  return store;
+}
+
 function openStore(opts: { state?: string; memory?: boolean; fresh?: boolean }, config: Config): StateStore {
-  if (opts.memory) return new MemoryStore();
   const path = opts.state ?? config.state ?? DEFAULT_STATE;
-  if (opts.fresh) for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
-  return new SqliteStore(path);
+  if (opts.memory) {
+    let rows: [string, string, Json][] = [];
+    try {
+      rows = readReference(path);
+    } catch {
+      // An unreadable state file has no reference data to offer a run that keeps nothing.
+    }
+    return writeReference(new MemoryStore(), rows);
+  }
+  if (!opts.fresh) return new SqliteStore(path);
+  const keep = readReference(path);
+  for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
+  return writeReference(new SqliteStore(path), keep);
 }
 
 interface ScanFlags {
@@ -171,6 +207,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size expects a whole number >= 1, got: ${flags.batchSize}`);
   }
   const placeholders = parsePlaceholders(flags.placeholder, config.placeholders);
+  applyPythonFlags(flags); // --python-path, --python-timeout (Python rule bodies)
   const loaded = await load(flags.rules, config, placeholders);
   const schema: SchemaContext = { org: normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
   if (!flags.quiet) {
@@ -304,7 +341,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(oktopus --help shows the usage)');
-  const rulesOpt = () => new Option('--rules <path>', 'rule file or folder (repeatable; default: the built-in rules)').argParser(collect);
+  const rulesOpt = () =>
+    new Option('--rules <path>', 'rule file or folder (repeatable; default: the built-in rules). TypeScript/JavaScript/Python bodies that Panther YAMLs name run as code with your rights (--no-code: do not run them)').argParser(collect);
+  program.hook('preAction', (_program, command) => applyNoCode(command.opts())); // --no-code
   const configOpt = () => new Option('--config <file>', 'configuration file (JSON or YAML; default ./oktopus.yml when present)');
 
   program
@@ -312,6 +351,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('scan exported Okta System Log files (NDJSON, JSON array or object, gzip or not; - for stdin)')
     .argument('[inputs...]', 'input files or folders')
     .addOption(rulesOpt())
+    .addOption(noCodeOption())
     .addOption(new Option('--format <format>', 'alert output: table or ndjson').default('table'))
     .option('--output <file>', 'append alerts as NDJSON to this file')
     .option('--alerts-db <file>', 'also write alerts to an SQLite alerts table in this file')
@@ -334,6 +374,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--geoip-country <file>', 'country MMDB replacing the shipped default')
     .option('--no-default-geoip', 'do not use the country database shipped with oktopus')
     .option('--users <file>', 'user profiles (CSV or JSON: login, city, state, countryCode, timezone, lat, lon) for this scan')
+    .addOption(pythonPathOption())
+    .addOption(pythonTimeoutOption())
     .action(async (inputs: string[], flags: ScanFlags) => setExit(await scanCommand(inputs, flags)));
 
   const stateOpt = () => new Option('--state <path>', `state store file (default ${DEFAULT_STATE})`);
@@ -398,6 +440,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('explain a rule: stages, predicates, indicators, exclusions, event types, same-action rules')
     .argument('<rule>', 'a rule file, or the id or name of a loaded rule')
     .addOption(rulesOpt())
+    .addOption(noCodeOption())
     .option('--json', 'print JSON')
     .addOption(configOpt())
     .action(async (rule: string, flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await explainCommand(rule, flags)));
@@ -408,6 +451,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('list')
     .description('list loaded rules, and the rules that cannot run here with the reason')
     .addOption(rulesOpt())
+    .addOption(noCodeOption())
     .option('--json', 'print JSON')
     .addOption(configOpt())
     .action(async (flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await listCommand(flags)));

@@ -1,11 +1,13 @@
 /**
- * `oktopus test [PATHS...] [--bodies DIR]... [--junit FILE] [--json]`: run rule unit tests.
+ * `oktopus test [PATHS...] [--bodies DIR]... [--python-path DIR]... [--python-timeout S] [--junit FILE] [--json]`:
+ * run rule unit tests.
  *
  *  - Panther YAML rules: every `Tests:` entry (Log, ExpectedResult, Mocks; and, when given, the
  *    pypanther-style expectations ExpectedTitle, ExpectedDedup, ExpectedSeverity,
  *    ExpectedAlertContext). A test passes when rule() gives ExpectedResult, every expectation
  *    holds and, for an expected match, no alert function raised (Panther's test runner rule).
- *    A rule whose body cannot run here (a Python body with no TypeScript port, a scheduled rule)
+ *    Python bodies run in python3 workers (helpers from --python-path), Mocks patched into the
+ *    rule module. A rule whose body cannot run here (a body not found, a scheduled rule)
  *    reports each test as "no rule body": never passed, not failed.
  *  - Fixtures for any dialect (Sigma, Elastic, Panther): a file `<rule file>.tests.yml` beside
  *    the rule (docs/panther.md "Test fixtures"):
@@ -20,21 +22,24 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { adaptRecord } from '../adapters/index.js';
 import { normalisePanther } from '../adapters/panther.js';
 import { makeEvent, type CanonicalEvent, type JsonObject } from '../event/types.js';
 import type { PantherTest, RuleIR } from '../ir/types.js';
-import { compilePredicate, codeErrors } from '../engine/predicate/index.js';
+import { compilePredicate } from '../engine/predicate/index.js';
+import { batchPreparer, codeErrors } from '../engine/code/registry.js';
 import { Engine } from '../engine/engine.js';
 import { MemoryStore } from '../store/memory.js';
 import { loadRules } from '../rules/load.js';
 import { pantherYaml } from '../dialects/panther/dialect.js';
-import { pantherRule, setPantherBodyPaths } from '../dialects/panther/rule.js';
+import { CODE_DISABLED_REASON, pantherRule, setPantherBodyPaths, setPantherCodeDisabled, setPantherRuleRoots } from '../dialects/panther/rule.js';
 import { pantherPresentation } from '../dialects/panther/present.js';
 import { withMocks } from '../dialects/typescript/module.js';
+import { closePython, configurePython, evaluatePythonTest } from '../dialects/panther/python/runtime.js';
 import { walkFiles } from '../util/walk.js';
+import type { SchemaContext } from '../schema/index.js';
 
 export type TestStatus = 'pass' | 'fail' | 'no rule body' | 'error';
 
@@ -46,7 +51,7 @@ export interface TestResult {
   detail: string;
 }
 
-const SCHEMA = { org: 'oktopus-test' };
+const SCHEMA: SchemaContext = { org: 'oktopus-test' };
 
 function isPantherText(text: string): boolean {
   return /^(AnalysisType|RuleID)\s*:/m.test(text);
@@ -80,8 +85,12 @@ function short(s: string, n = 120): string {
   return s.length > n ? s.slice(0, n - 1) + '…' : s;
 }
 
-/** Run one Panther test against a loaded rule. */
-export function runPantherTest(rule: RuleIR, test: PantherTest, origin: string): { status: TestStatus; detail: string } {
+/**
+ * Run one Panther test against a loaded rule. A Python body runs in a worker first (rule() and
+ * the presentation functions, with the test's Mocks patched into the rule module); the checks
+ * below then read its results as they read a TypeScript body's.
+ */
+export async function runPantherTest(rule: RuleIR, test: PantherTest, origin: string): Promise<{ status: TestStatus; detail: string }> {
   const filter = rule.stages[0];
   if (!filter || filter.type !== 'filter') return { status: 'error', detail: 'the rule has no filter stage' };
   let ev: CanonicalEvent;
@@ -89,6 +98,10 @@ export function runPantherTest(rule: RuleIR, test: PantherTest, origin: string):
     ev = testEvent(test.log, origin);
   } catch (e) {
     return { status: 'error', detail: `Log: ${(e as Error).message}` };
+  }
+  if (rule.panther?.runtime === 'python' && rule.panther.module) {
+    const r = await evaluatePythonTest(rule.panther.module, ev, test.mocks);
+    if (r.kind === 'error') return r.worker ? { status: 'error', detail: `python: ${r.message}` } : { status: 'fail', detail: `rule() raised ${r.message}` };
   }
   return withMocks(test.mocks, () => {
     const head = compilePredicate(filter.predicate, SCHEMA);
@@ -100,7 +113,7 @@ export function runPantherTest(rule: RuleIR, test: PantherTest, origin: string):
     const problems: string[] = [];
     if (matched !== test.expectedResult) problems.push(`rule() returned ${matched}, expected ${test.expectedResult}`);
     if (matched) {
-      const p = pantherPresentation(rule, ev);
+      const p = pantherPresentation(rule, ev, SCHEMA);
       if (test.expectedResult) for (const e of p.errors) problems.push(`${e.fn}() raised: ${e.message}`);
       if (test.expectedTitle !== undefined && p.title !== test.expectedTitle) problems.push(`title ${JSON.stringify(p.title)}, expected ${JSON.stringify(test.expectedTitle)}`);
       if (test.expectedDedup !== undefined && p.dedup !== test.expectedDedup) problems.push(`dedup ${JSON.stringify(p.dedup)}, expected ${JSON.stringify(test.expectedDedup)}`);
@@ -112,7 +125,7 @@ export function runPantherTest(rule: RuleIR, test: PantherTest, origin: string):
 }
 
 /** Every Panther test in one YAML file. */
-export function runPantherFile(file: string): TestResult[] {
+export async function runPantherFile(file: string): Promise<TestResult[]> {
   let parsed;
   let ruleId = basename(file);
   try {
@@ -125,15 +138,18 @@ export function runPantherFile(file: string): TestResult[] {
     return [{ file, rule: ruleId, test: '(load)', status: 'error', detail: (e as Error).message }];
   }
   const rows: TestResult[] = [];
-  parsed.tests.forEach((t, i) => {
+  for (const [i, t] of parsed.tests.entries()) {
     const row = { file, rule: ruleId, test: t.name };
     if (!parsed.rule) {
       rows.push({ ...row, status: 'no rule body', detail: parsed.noBody ?? parsed.unsupported?.reason ?? 'no rule body' });
-      return;
+      continue;
     }
-    const r = runPantherTest(parsed.rule, t, `${file}:Tests[${i}]`);
-    rows.push({ ...row, ...r });
-  });
+    try {
+      rows.push({ ...row, ...(await runPantherTest(parsed.rule, t, `${file}:Tests[${i}]`)) });
+    } catch (e) {
+      rows.push({ ...row, status: 'error', detail: (e as Error).message });
+    }
+  }
   return rows;
 }
 
@@ -188,9 +204,12 @@ export async function runFixtureFile(fixture: string): Promise<TestResult[]> {
         rows.push({ ...row, status: 'error', detail: engine.unsupported[0]!.reason });
         continue;
       }
-      records.forEach((r, j) => {
-        for (const ev of adaptRecord(r, `${fixture}:tests[${i}].events[${j}]`)) engine.push(ev);
-      });
+      const events: CanonicalEvent[] = [];
+      records.forEach((r, j) => events.push(...adaptRecord(r, `${fixture}:tests[${i}].events[${j}]`)));
+      // Code runtimes that evaluate batches before the engine (Python bodies), as in a scan.
+      const preparer = batchPreparer([rule], { schema: SCHEMA });
+      await preparer?.prepare(events);
+      for (const ev of events) engine.push(ev);
       engine.flush();
       const alerts = engine.takeAlerts().filter((a) => a.ruleId === rule.id);
       const updates = engine.takeUpdates();
@@ -246,13 +265,21 @@ export async function runTests(paths: string[]): Promise<TestResult[]> {
       rows.push({ file, rule: '', test: '(load)', status: 'error', detail: (e as Error).message });
       continue;
     }
-    if (isPantherText(text)) rows.push(...runPantherFile(file));
+    if (isPantherText(text)) rows.push(...(await runPantherFile(file)));
   }
   return rows;
 }
 
+/** Characters XML 1.0 cannot hold at all (not even escaped): dropped from the report. */
+const XML_INVALID = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+
 function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return s.replace(XML_INVALID, '').replace(/[<>&"'\t\n\r]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[c]!);
+}
+
+/** A name or detail for the terminal: control characters (an ESC sequence in a test name…) shown escaped. */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1F\x7F\x80-\x9F]/g, (c) => (c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /** JUnit XML: one suite per rule, "no rule body" as skipped, error as error. */
@@ -284,7 +311,7 @@ export function junitXml(rows: TestResult[]): string {
 /** The pass/fail table. */
 export function formatTable(rows: TestResult[]): string {
   const head = ['RULE', 'TEST', 'RESULT', 'DETAIL'];
-  const body = rows.map((r) => [r.rule || basename(r.file), r.test, r.status.toUpperCase(), short(r.detail, 100)]);
+  const body = rows.map((r) => [printable(r.rule || basename(r.file)), printable(r.test), r.status.toUpperCase(), short(printable(r.detail), 100)]);
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((b) => b[i]!.length))));
   const line = (cells: string[]): string => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
   const count = (s: TestStatus): number => rows.filter((r) => r.status === s).length;
@@ -298,18 +325,65 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/** `--python-path DIR` (repeatable): helper folders for Python rule bodies (scan and test). */
+export function pythonPathOption(): Option {
+  return new Option('--python-path <dir>', 'a folder of helper modules Python rule bodies import (your panther-analysis global_helpers); repeatable; env OKTOPUS_PYTHON_PATH').argParser(collect);
+}
+
+/** `--python-timeout SECONDS`: how long a Python rule may take on one batch (scan and test). */
+export function pythonTimeoutOption(): Option {
+  return new Option('--python-timeout <seconds>', 'how long a Python rule may take on one batch of events before it counts as hung (default 30; env OKTOPUS_PYTHON_TIMEOUT)');
+}
+
+/** Apply `--python-path` / `--python-timeout` (from a command's parsed options). */
+export function applyPythonFlags(flags: object): void {
+  const f = flags as { pythonPath?: string[]; pythonTimeout?: string };
+  const timeout = f.pythonTimeout === undefined ? undefined : Number(f.pythonTimeout);
+  if (timeout !== undefined && !(timeout > 0)) throw new Error(`--python-timeout expects seconds (a number > 0), got: ${f.pythonTimeout}`);
+  configurePython({ ...(f.pythonPath ? { paths: f.pythonPath } : {}), ...(timeout ? { timeoutMs: timeout * 1000 } : {}) });
+}
+
+/**
+ * `--no-code` (scan, test, rules list, explain): Panther rules whose body is code
+ * (TypeScript/JavaScript/Python) are not loaded, listed as not run.
+ */
+export function noCodeOption(): Option {
+  return new Option('--no-code', `do not run rule bodies written as code (TypeScript/JavaScript/Python bodies of Panther YAMLs): such rules are listed as not run ("${CODE_DISABLED_REASON}")`);
+}
+
+/** Apply `--no-code` from a command's parsed options (commander: `code: false`). */
+export function applyNoCode(flags: object): void {
+  setPantherCodeDisabled((flags as { code?: boolean }).code === false);
+}
+
+/** The rule roots the user gave (`--rules`): Panther bodies may sit below them. */
+export function setRuleRoots(paths: string[]): void {
+  setPantherRuleRoots(paths);
+}
+
 /** Register `oktopus test` on the program. */
 export function registerTestCommand(program: Command, setExit: (code: number) => void = (c) => (process.exitCode = c)): void {
   program
     .command('test')
     .description('run rule unit tests: Panther Tests: (ExpectedResult, Mocks, expected title/dedup/severity/alert_context) and <rule>.tests.yml fixtures')
     .argument('[paths...]', 'rule files and folders (default: the built-in rules)')
-    .option('--bodies <dir>', 'a folder of TypeScript/JavaScript rule bodies (ports of Panther .py files, by base name); repeatable', collect)
+    .option('--bodies <dir>', 'a folder of TypeScript/JavaScript rule bodies (ports of Panther .py files, by base name); repeatable. Bodies are code and run with your rights', collect)
+    .addOption(noCodeOption())
+    .addOption(pythonPathOption())
+    .addOption(pythonTimeoutOption())
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--json', 'print the results as JSON')
-    .action(async (paths: string[], opts: { bodies?: string[]; junit?: string; json?: boolean }) => {
+    .action(async (paths: string[], opts: { bodies?: string[]; pythonPath?: string[]; pythonTimeout?: string; junit?: string; json?: boolean; code?: boolean }) => {
       if (opts.bodies) setPantherBodyPaths(opts.bodies);
-      const rows = await runTests(paths.length ? paths : [DEFAULT_RULES]);
+      applyNoCode(opts);
+      setPantherRuleRoots(paths.length ? paths : [DEFAULT_RULES]);
+      applyPythonFlags(opts);
+      let rows: TestResult[];
+      try {
+        rows = await runTests(paths.length ? paths : [DEFAULT_RULES]);
+      } finally {
+        closePython();
+      }
       if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       else process.stdout.write(rows.length ? formatTable(rows) : 'no tests found\n');
       if (opts.junit) writeFileSync(opts.junit, junitXml(rows));

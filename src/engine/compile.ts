@@ -5,7 +5,7 @@
  */
 import type { CanonicalEvent, JsonObject } from '../event/types.js';
 import type { RuleIR } from '../ir/types.js';
-import type { SchemaContext } from '../schema/index.js';
+import { collectOrderedReads, type SchemaContext } from '../schema/index.js';
 import type { StateStore } from '../store/types.js';
 import { ruleUuid } from '../alerts/build.js';
 import { requiredEventTypes } from './event-types.js';
@@ -23,6 +23,12 @@ export interface CompiledRule {
   eventTypes?: Set<string>;
   head: (ev: CanonicalEvent) => boolean;
   stages: StageRuntime[];
+  /**
+   * The rule reads fields whose value depends on event order (user baselines: src/enrich/baseline.ts).
+   * The engine runs it in event-time order (after the reorder window) even when it is stateless,
+   * and keeps the baselines up to date only when some rule does.
+   */
+  readsOrdered: boolean;
 }
 
 export interface CompileHooks {
@@ -33,6 +39,12 @@ export interface CompileHooks {
 export class CompileError extends Error {}
 
 export function compileRule(ir: RuleIR, schema: SchemaContext, store: StateStore, hooks: CompileHooks): CompiledRule {
+  // Every field is resolved while compiling: collect those that need event-time order.
+  const { value, fields } = collectOrderedReads(() => compileParts(ir, schema, store, hooks));
+  return { ...value, readsOrdered: fields.length > 0 };
+}
+
+function compileParts(ir: RuleIR, schema: SchemaContext, store: StateStore, hooks: CompileHooks): Omit<CompiledRule, 'readsOrdered'> {
   if (ir.stages.length === 0) throw new CompileError('rule has no stages');
   for (const s of ir.stages) {
     if (!stageFactory(s.type)) throw new CompileError(`stage type '${s.type}' is not supported yet by this engine`);

@@ -10,7 +10,7 @@
 import type { CanonicalEvent, JsonObject } from '../event/types.js';
 import { makeEvent } from '../event/types.js';
 import type { RuleIR, UnsupportedRule } from '../ir/types.js';
-import type { SchemaContext } from '../schema/index.js';
+import { enrichmentOf, type SchemaContext } from '../schema/index.js';
 import type { StateStore, StoredAlert } from '../store/types.js';
 import { alertId, buildAlert, buildSequenceAlerts, setField } from '../alerts/build.js';
 import { compileRule, type CompiledRule } from './compile.js';
@@ -18,6 +18,8 @@ import { ReorderBuffer } from './reorder.js';
 import { compilePath } from '../schema/path.js';
 import { SeenIds } from './seen.js';
 import type { Match } from './stages/types.js';
+import { BaselineTracker } from '../enrich/baseline.js';
+import { checkCorrelationReferences, hiddenRules, hideAlert } from './stages/correlation.js';
 
 export interface EngineOptions {
   schema: SchemaContext;
@@ -55,6 +57,9 @@ function ancestorRules(ev: CanonicalEvent): Set<string> {
   }
   return set;
 }
+
+/** Marks an event held in the reorder window only so that user baselines learn from it in order. */
+const BASELINE_ONLY = 'engine.baseline-only';
 
 /** Duplicate events are recognised within a day of each other (configurable). */
 export const DEFAULT_DEDUP_HORIZON_MS = 24 * 60 * 60_000;
@@ -102,12 +107,21 @@ export class Engine {
   private alertCandidates: Candidates = { now: [], ordered: [] };
   /** Rules with a stage that emits when event time passes (see StageRuntime.tick). */
   private readonly tickers: CompiledRule[] = [];
+  /** Rules whose alerts are hidden (Sigma correlation `generate: false`, stages/correlation.ts). */
+  private readonly hidden: Set<string>;
+  /**
+   * User baselines (src/enrich/baseline.ts), kept only when some rule reads a baseline field:
+   * every learning event then goes through the reorder window, and each released event gets its
+   * view of the past frozen, then teaches the baseline, before any rule sees it (processOrdered).
+   */
+  readonly baseline?: BaselineTracker;
   private ticked = -Infinity;
 
   constructor(rules: RuleIR[], opts: EngineOptions) {
     this.store = opts.store;
     this.schema = opts.schema;
     this.maxDepth = opts.maxDepth ?? 5;
+    this.hidden = hiddenRules(rules);
     this.reorder = new ReorderBuffer(opts.reorderWindowMs ?? 5 * 60_000, opts.maxBuffered ?? 100_000);
     this.seen = new SeenIds(opts.dedupHorizonMs ?? DEFAULT_DEDUP_HORIZON_MS);
     const hooks = {
@@ -117,10 +131,11 @@ export class Engine {
     for (const ir of rules) {
       if (!ir.enabled) continue;
       try {
+        checkCorrelationReferences(ir, rules);
         const c = compileRule(ir, this.schema, this.store, hooks);
         this.compiled.push(c);
         if (c.stages.some((st) => st.tick)) this.tickers.push(c);
-        if (ir.input !== 'okta') (c.stages.length > 0 ? this.alertCandidates.ordered : this.alertCandidates.now).push(c);
+        if (ir.input !== 'okta') (c.stages.length > 0 || c.readsOrdered ? this.alertCandidates.ordered : this.alertCandidates.now).push(c);
         if (ir.input === 'alerts') continue;
         if (c.eventTypes) {
           for (const t of c.eventTypes) {
@@ -143,6 +158,10 @@ export class Engine {
     }
     this.seen.load(this.store);
     this.reorder.load(this.store);
+    if (this.compiled.some((c) => c.readsOrdered)) {
+      const ctx = enrichmentOf(this.schema);
+      this.baseline = new BaselineTracker(this.store, ctx, ctx.baselineOptions);
+    }
   }
 
   /**
@@ -157,7 +176,9 @@ export class Engine {
     if (!c) {
       const set = new Set([...(this.byType.get(eventType) ?? []), ...this.anyType]);
       const list = this.compiled.filter((r) => set.has(r));
-      c = { now: list.filter((r) => r.stages.length === 0), ordered: list.filter((r) => r.stages.length > 0) };
+      // A rule reading baseline fields runs in event-time order even when it has no stages.
+      const ordered = (r: CompiledRule): boolean => r.stages.length > 0 || r.readsOrdered;
+      c = { now: list.filter((r) => !ordered(r)), ordered: list.filter(ordered) };
       this.candidates.set(eventType, c);
     }
     return c;
@@ -222,7 +243,10 @@ export class Engine {
     if (c.now.length > 0) this.run(ev, c.now);
     // Only an event some stateful rule's head accepts needs to wait for its turn (heads are pure,
     // so testing them now or at release gives the same answer).
-    if (c.ordered.length > 0 && this.anyHead(ev, c.ordered, sourceOf(ev))) {
+    // Events that teach user baselines wait too, matched or not: baselines learn in event-time order.
+    const held = c.ordered.length > 0 && this.anyHead(ev, c.ordered, sourceOf(ev));
+    if (held || this.baseline?.learns(ev)) {
+      if (!held) ev.cache.set(BASELINE_ONLY, true); // no rule's head accepts it: only the baseline runs at release
       const out: CanonicalEvent[] = [];
       this.reorder.push(ev, out);
       this.stats.late = this.reorder.late;
@@ -231,11 +255,14 @@ export class Engine {
   }
 
   private anyHead(ev: CanonicalEvent, rules: CompiledRule[], source: string | undefined): boolean {
-    for (const r of rules) if (source !== r.key && r.head(ev)) return true;
+    // A head reading baseline fields cannot be tested before release (its view is not frozen yet).
+    for (const r of rules) if (source !== r.key && (r.readsOrdered || r.head(ev))) return true;
     return false;
   }
 
   private processOrdered(ev: CanonicalEvent): void {
+    this.baseline?.release(ev); // freeze the event's baseline view, then learn from it
+    if (ev.cache.has(BASELINE_ONLY)) return;
     const c = ev.kind === 'okta' ? this.rulesFor(ev.eventType) : this.alertCandidates;
     this.run(ev, c.ordered);
   }
@@ -272,6 +299,7 @@ export class Engine {
 
   /** Store one alert (once: ids are deterministic), and feed it back to rules that read alerts. */
   private store1(rule: RuleIR, m: Match, uuid: string, doc: JsonObject): void {
+    if (this.hidden.has(`${rule.dialect}:${rule.id}`)) hideAlert(doc);
     const stored: StoredAlert = { uuid, ruleId: rule.id, time: m.time, doc };
     if (!this.store.addAlert(stored)) {
       this.stats.replayedAlerts++;
@@ -322,6 +350,8 @@ export class Engine {
     // Stages that keep their working state in memory (sequence, sample) write what changed now,
     // in this transaction, before expiry runs over it.
     for (const rule of this.compiled) for (const stage of rule.stages) stage.persist?.();
+    this.baseline?.persist(); // the users whose baseline changed
+
     if (Number.isFinite(this.watermark)) this.store.expire(this.watermark);
   }
 

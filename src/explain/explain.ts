@@ -4,7 +4,7 @@
  * what it actively suppresses), the event types it covers, and the other loaded rules that
  * look at the same actions.
  */
-import type { FieldRef, Predicate, RuleIR, Scalar, Stage, ValueExpr } from '../ir/types.js';
+import type { CorrelationMember, FieldRef, Predicate, RuleIR, Scalar, Stage, ValueExpr } from '../ir/types.js';
 import { isAbsolute, relative } from 'node:path';
 import { requiredEventTypes } from '../engine/event-types.js';
 
@@ -297,8 +297,25 @@ function stageText(s: Stage): { text: string; detail: Record<string, unknown> } 
         text: `one alert per ${s.groupBy.length ? s.groupBy.map(fieldName).join(', ') : 'rule'} ${s.durationMs ? `per ${s.durationMs / 60000} min` : 'per rule execution'}; missing fields: ${s.missingFields}`,
         detail: { groupBy: s.groupBy.map(fieldName), durationMs: s.durationMs ?? null, missingFields: s.missingFields },
       };
-    case 'correlation':
-      return { text: `${s.kind} of ${s.rules.join(', ')} by ${s.groupBy.map(fieldName).join(', ')} within ${s.timespanMs / 60000} min`, detail: { kind: s.kind, rules: s.rules } };
+    case 'correlation': {
+      // e.g. "correlation temporal of [Okta] Okta.Login.Success, no [Push] Push.Security… by actor.alternateId | new.email within 30h: rules seen gte 1"
+      const members = s.members ?? s.rules.map((rule) => ({ rule }) as CorrelationMember);
+      const who = members
+        .map((m) => `${m.absent ? 'no ' : ''}${m.label && m.label !== m.rule ? `[${m.label}] ` : ''}${m.rule}${m.minCount && m.minCount > 1 ? ` (${m.minCount}×)` : ''}${m.withinMs !== undefined ? ` within ${formatDuration(m.withinMs)}` : ''}`)
+        .join(s.kind === 'temporal_ordered' ? ' then ' : ', ');
+      const by = s.groupBy.map((f, i) => {
+        const own = [...new Set(members.map((m) => (m.keys?.[i] ? fieldName(m.keys[i]!) : fieldName(f))))];
+        return own.length === 1 ? own[0]! : own.join(' | ');
+      });
+      const c = s.condition;
+      const measure = s.kind === 'value_percentile' ? `p${c.percentile ?? 50}(${c.field ? fieldName(c.field) : ''})` : c.fields ? `${s.kind}(${c.fields.map(fieldName).join(', ')})` : c.field ? `${s.kind}(${fieldName(c.field)})` : s.kind === 'temporal' || s.kind === 'temporal_ordered' ? 'rules seen' : 'count';
+      const bounds = [{ op: c.op, value: c.value }, ...(c.and ?? [])].map((b) => `${b.op} ${b.value}`).join(' and ');
+      const hidden = s.generate === false ? '; the referenced rules\' own alerts are hidden (generate: false)' : '';
+      return {
+        text: `correlation ${s.kind} of ${who}${by.length ? ` by ${by.join(', ')}` : ''} within ${formatDuration(s.timespanMs)}: ${measure} ${bounds}${hidden}`,
+        detail: { kind: s.kind, rules: s.rules, groupBy: by, timespanMs: s.timespanMs, condition: bounds, generate: s.generate ?? null },
+      };
+    }
   }
 }
 

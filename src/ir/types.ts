@@ -101,12 +101,14 @@ export type Predicate =
    */
   | { type: 'elements'; field: FieldRef; quantifier: 'any' | 'all' | 'none' | 'one'; index?: number; where: Predicate }
   /**
-   * A rule body written as code: the exported function `fn` of the TypeScript/JavaScript
-   * module at `module` (an absolute path), called with a Panther-style event object
-   * (src/dialects/panther/event.ts). Its truthy result matches; an exception does not match
-   * (and is counted as a rule error).
+   * A rule body written as code: the function `fn` of the module at `module` (an absolute
+   * path), run by the code runtime `runtime` (src/engine/code/registry.ts; default
+   * 'javascript': a TypeScript/JavaScript module in this process; 'python': a `.py` file in
+   * python3 worker processes, evaluated per batch before the engine sees the events). The
+   * dialect registers the runtimes it needs. Its truthy result matches; an exception does not
+   * match (and is counted as a rule error).
    */
-  | { type: 'code'; module: string; fn: 'rule' };
+  | { type: 'code'; module: string; fn: 'rule'; runtime?: 'javascript' | 'python' };
 
 /**
  * How a value expression treats what the two EQL engines disagree on (reference elastic.md §2.5):
@@ -266,14 +268,71 @@ export interface SuppressStage {
   arrays: 'explode' | 'whole';
 }
 
-/** Sigma / Panther correlation over the alerts of other rules. */
+/** How a correlation compares its measure: `gte: 10`; several bounds are ANDed (a range). */
+export type CorrelationOp = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'neq';
+
+/**
+ * One referenced rule of a correlation (Sigma `rules:` entry, Panther Group/Sequence member).
+ * Absent when the correlation only lists `rules` (every member then reads `groupBy`).
+ */
+export interface CorrelationMember {
+  /** The referenced rule: its id, else its name (`kibana.alert.rule.rule_id` / `.name` of its alerts). */
+  rule: string;
+  /** Panther `ID` of the member (shown in explain and in the alert). */
+  label?: string;
+  /** The key fields on this member's alerts, one per `groupBy` entry (Sigma aliases, Panther MatchCriteria / Transition Match). */
+  keys?: FieldRef[];
+  /** Panther `MinMatchCount`: signals of this member needed (default 1). */
+  minCount?: number;
+  /** Panther `Absence: true`: the correlation matches only when this member has no signal (see correlation.ts). */
+  absent?: boolean;
+  /** Ordered correlations: the most time from the previous member's signal (Panther `WithinTimeFrameMinutes`). */
+  withinMs?: number;
+}
+
+/**
+ * Sigma / Panther correlation over the alerts of other rules (src/engine/stages/correlation.ts).
+ * The rule reads alerts (`input: 'alerts'`); its head filter selects the referenced rules' alerts.
+ */
 export interface CorrelationStage {
   type: 'correlation';
-  kind: 'event_count' | 'value_count' | 'temporal' | 'temporal_ordered' | 'value_sum' | 'value_avg' | 'value_percentile';
+  kind:
+    | 'event_count'
+    | 'value_count'
+    | 'temporal'
+    | 'temporal_ordered'
+    | 'value_sum'
+    | 'value_avg'
+    | 'value_percentile'
+    | 'value_median';
+  /** Referenced rules (ids or names), in the rule's order. */
   rules: string[];
+  /** Per-member details; when absent, one plain member per `rules` entry. */
+  members?: CorrelationMember[];
+  /**
+   * Group-by fields (AND-linked key). Schema `okta`: raw Okta paths as the referenced rules write
+   * them, read on alert documents through the ECS mapping (src/schema/raw-on-alert.ts).
+   */
   groupBy: FieldRef[];
   timespanMs: number;
-  condition: { op: 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'neq'; value: number; field?: FieldRef };
+  /**
+   * The measure's bound(s): `op`/`value`, plus `and` for a range (Sigma `gt: 100, lte: 200`).
+   * `field`: the value_* field (`fields`: value_count over a tuple of fields); `percentile` for
+   * value_percentile (1..100).
+   */
+  condition: {
+    op: CorrelationOp;
+    value: number;
+    field?: FieldRef;
+    fields?: FieldRef[];
+    percentile?: number;
+    and?: { op: CorrelationOp; value: number }[];
+  };
+  /**
+   * Sigma `generate` (default false): when false, the referenced rules' own alerts are hidden
+   * (stored and fed to correlations, not delivered to the sinks). Unset for Panther.
+   */
+  generate?: boolean;
 }
 
 export type Stage =
@@ -361,8 +420,10 @@ export type PantherFunction =
  * fallbacks: title = DisplayName -> RuleID, dedup = title, severity = the rule's).
  */
 export interface PantherSpec {
-  /** Absolute path of the TypeScript/JavaScript body, when the rule has one. */
+  /** Absolute path of the TypeScript/JavaScript (or Python) body, when the rule has one. */
   module?: string;
+  /** The code runtime of `module` (default 'javascript'; 'python' for `.py` bodies). */
+  runtime?: 'javascript' | 'python';
   /** The presentation functions the module exports. */
   functions: PantherFunction[];
   /** `DisplayName` (title fallback; `name` falls back to the RuleID). */

@@ -15,11 +15,13 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Json } from '../event/types.js';
+import type { CanonicalEvent, Json } from '../event/types.js';
 import type { RuleIR } from '../ir/types.js';
 import type { SchemaContext } from '../schema/index.js';
 import type { StateStore, StoredAlert } from '../store/types.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
+import { batchPreparer } from '../engine/code/registry.js';
+import { isHiddenAlert } from '../engine/stages/correlation.js';
 import { adaptRecord, RecordError } from '../adapters/index.js';
 import { readRecords } from '../sources/files.js';
 import type { AlertSink, ScanSummary } from '../sinks/types.js';
@@ -50,6 +52,11 @@ export interface ScanOptions {
    * scans (`--memory`, `--close-windows`); a scan that a later one resumes leaves them open.
    */
   closeWindows?: boolean;
+  /**
+   * Events per `prepare` call when a rule's code runtime evaluates batches before the engine
+   * (Python bodies; default 2,000; never more than a transaction holds).
+   */
+  prepareBatchSize?: number;
 }
 
 export interface ScanResult {
@@ -134,7 +141,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
 
   const deliver = (alerts: StoredAlert[]): void => {
     if (alerts.length === 0) return;
-    for (const a of alerts) for (const s of opts.sinks) s.write(a);
+    // Hidden alerts (Sigma correlation `generate: false`) are stored and fed back, not delivered.
+    for (const a of alerts) if (!isHiddenAlert(a.doc)) for (const s of opts.sinks) s.write(a);
     store.markDelivered(alerts.map((a) => a.uuid));
   };
   const deliverUpdates = (): void => {
@@ -197,6 +205,19 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
     opts.onBadRecord?.(line);
   };
 
+  // Code runtimes that evaluate batches before the engine (Python rule bodies): events are
+  // collected, the runtime's evaluation awaited, then the same events pushed in the same order.
+  // Without such a rule, events go to the engine as they are read.
+  const preparer = batchPreparer(opts.rules, { schema: opts.schema, onNote: opts.onNote });
+  const prepareSize = Math.max(1, Math.min(opts.prepareBatchSize ?? 2000, batchSize));
+  const pending: CanonicalEvent[] = [];
+  const flushPending = async (): Promise<void> => {
+    if (!preparer || pending.length === 0) return;
+    const evs = pending.splice(0, pending.length);
+    await preparer.prepare(evs);
+    for (const ev of evs) engine.push(ev);
+  };
+
   let fatal: string | undefined;
   try {
     begin();
@@ -220,27 +241,38 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
         }
         // An error inside the engine or the store is not the record's fault: it ends the scan
         // and the open batch rolls back (the rerun starts from the last commit).
-        for (const ev of events) engine.push(ev);
+        if (preparer) {
+          for (const ev of events) pending.push(ev);
+          if (pending.length >= prepareSize) await flushPending();
+        } else for (const ev of events) engine.push(ev);
         current.next = rec.index + 1;
         if (++inBatch >= batchSize) {
+          await flushPending();
           commit(false);
           begin();
         }
       }
+      await flushPending();
       current.complete = true;
       saveCurrent();
     }
+    await flushPending();
     commit(true);
   } catch (e) {
     if (!(e instanceof StrictInputError)) {
       if (open) store.rollback();
+      await preparer?.close();
       throw e;
     }
     fatal = e.message;
     // Everything accepted before the bad record is kept and checkpointed, and, as at the end of
     // input, events waiting in the reorder window are processed now.
-    if (open) commit(true);
+    if (open) {
+      await flushPending();
+      commit(true);
+    }
   }
+  await preparer?.close();
   opts.progress?.done();
 
   const s = engine.stats;

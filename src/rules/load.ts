@@ -1,6 +1,7 @@
 /**
  * Loading rules: `--rules` takes files and folders (recursively, repeatable). Each file's
- * dialect is recognised from its content, by the dialects found in src/dialects/<name>/dialect.js.
+ * dialect is recognised from its content, by the dialects found in src/dialects/<name>/dialect.js
+ * (which may also export `runtimes`: the code runtimes its rule bodies need, registered here).
  * A file with an error is reported (file:line:col: message) and skipped; every other file is kept.
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { RuleIR, UnsupportedRule } from '../ir/types.js';
 import type { DialectModule, DialectOptions } from '../dialects/types.js';
 import { RuleError } from '../dialects/errors.js';
+import { registerCodeRuntimes, type CodeRuntime } from '../engine/code/registry.js';
 
 export interface LoadError {
   file: string;
@@ -37,8 +39,10 @@ export async function dialects(): Promise<DialectModule[]> {
     } catch {
       continue;
     }
-    const mod = (await import(new URL(`../dialects/${name}/dialect.js`, import.meta.url).href)) as { dialect?: DialectModule };
+    const mod = (await import(new URL(`../dialects/${name}/dialect.js`, import.meta.url).href)) as { dialect?: DialectModule; runtimes?: readonly CodeRuntime[] };
     if (mod.dialect) found.push(mod.dialect);
+    // The code runtimes its rule bodies need (src/engine/code/registry.ts).
+    registerCodeRuntimes(mod.runtimes);
   }
   dialectsCache = found;
   return found;

@@ -13,6 +13,7 @@ import { compilePath } from './path.js';
 import { ecsFieldGetter } from './ecs.js';
 import { EnrichmentContext } from '../enrich/context.js';
 import { enrichmentGetter } from '../enrich/view.js';
+import { isBaselineField } from '../enrich/baseline.js';
 
 export interface SchemaContext {
   /** The Okta org (tenant) the events come from; feeds `cloud.account.id`. */
@@ -36,12 +37,33 @@ export function enrichmentOf(ctx: SchemaContext): EnrichmentContext {
  * `source.as.*`, `threat.enrichments`) is computed at first read (src/enrich/view.ts).
  */
 function withEnrichment(get: Accessor, name: string, schema: 'okta' | 'ecs', ctx: SchemaContext): Accessor {
+  if (orderedReads && isBaselineField(name) && !enrichmentOf(ctx).disabled) orderedReads.push(name);
   const enrich = enrichmentGetter(name, schema, enrichmentOf(ctx));
   if (!enrich) return get;
   return (ev) => {
     const v = get(ev);
     return v !== undefined || ev.kind !== 'okta' ? v : enrich(ev);
   };
+}
+
+/** Names resolved inside `collectOrderedReads` that need event-time order (null: not collecting). */
+let orderedReads: string[] | null = null;
+
+/**
+ * Run `fn` (a rule's compilation) and return, with its result, the fields it resolved whose values
+ * depend on event order: the user-baseline fields (`oktopus.enrichment.user.new_country`, …;
+ * src/enrich/baseline.ts). Every field a rule reads is resolved at compile time, so this is the
+ * complete list (Panther code bodies read `p_enrichment`, which has no baseline fields).
+ */
+export function collectOrderedReads<T>(fn: () => T): { value: T; fields: string[] } {
+  const saved = orderedReads;
+  const fields: string[] = [];
+  orderedReads = fields;
+  try {
+    return { value: fn(), fields };
+  } finally {
+    orderedReads = saved;
+  }
 }
 
 /** Used when neither `--org` nor the config names the tenant (documented in README). */

@@ -13,18 +13,28 @@
  *  - string conditions look at string values only; ordering conditions at numbers (and numeric
  *    strings), or ISO dates compared lexically; a missing key satisfies no positive condition.
  */
-import type { FieldRef, Predicate, Scalar } from '../../ir/types.js';
+import type { FieldRef, Predicate, Scalar, ValueExpr } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 
 type Obj = Record<string, unknown>;
 type Seg = string | number | '*';
 
-const PRIVATE_NETWORKS = [
-  // Python's ipaddress `is_private` ranges (IPv4 and IPv6).
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+/**
+ * Python's ipaddress `is_private` networks (CPython 3.11: `_IPv4Constants._private_networks`,
+ * `_IPv6Constants._private_networks`). 100.64.0.0/10 (shared address space) is not private;
+ * 192.0.0.0/29 and 192.0.0.170/31 are, not the rest of 192.0.0.0/24 (192.0.0.9 is public).
+ * IsIPAddressPublic is `is_global`: neither private nor in 100.64.0.0/10.
+ * `::ffff:0:0/96` is left out: an IPv4-mapped address is judged as its IPv4 address (Python
+ * 3.13's rule; 3.11 calls every mapped address private).
+ */
+export const PRIVATE_NETWORKS = [
+  '0.0.0.0/8', '10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/29', '192.0.0.170/31',
   '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '240.0.0.0/4', '255.255.255.255/32',
-  '::1/128', '::/128', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32', '2002::/16', 'fc00::/7', 'fe80::/10',
+  '::1/128', '::/128', '100::/64', '2001::/23', '2001:2::/48', '2001:db8::/32', '2001:10::/28', 'fc00::/7', 'fe80::/10',
 ];
+
+/** Whitespace: Python's `ip_address(" 1.2.3.4")` raises, so a padded string is not an address. */
+const SPACES = [' ', '\t', '\n', '\r', '\f', '\v'];
 
 /** Every condition we translate (the reference's union of sources; `…OrEqual` accepted too). */
 export const CONDITIONS = [
@@ -186,8 +196,11 @@ function leafPredicate(field: FieldRef, condition: string, e: Obj, ctx: Ctx, whe
     return compare(field, ord, vs);
   }
   const ifFalse = (p: Predicate): Predicate => (e['Value'] === false ? not(p) : p);
-  const isIp: Predicate = { type: 'compare', field, op: 'cidr', values: ['0.0.0.0/0', '::/0'] };
-  const isPrivate: Predicate = { type: 'compare', field, op: 'cidr', values: PRIVATE_NETWORKS };
+  // An address test holds on a string Python's ipaddress parses: no surrounding spaces.
+  const unpadded: Predicate = not({ type: 'compare', field, op: 'contains', values: SPACES, options: { caseSensitive: true } });
+  const cidr = (values: string[]): Predicate => and([{ type: 'compare', field, op: 'cidr', values }, unpadded]);
+  const isIp: Predicate = cidr(['0.0.0.0/0', '::/0']);
+  const isPrivate: Predicate = cidr(PRIVATE_NETWORKS);
   const nullOrEmpty: Predicate = or([{ type: 'null', field }, { type: 'compare', field, op: 'eq', values: [''], options: { caseSensitive: true } }]);
   switch (condition) {
     case 'Exists':
@@ -205,18 +218,19 @@ function leafPredicate(field: FieldRef, condition: string, e: Obj, ctx: Ctx, whe
     case 'IsIPAddress':
       return ifFalse(isIp);
     case 'IsIPv4Address':
-      return ifFalse({ type: 'compare', field, op: 'cidr', values: ['0.0.0.0/0'] });
+      return ifFalse(cidr(['0.0.0.0/0']));
     case 'IsIPv6Address':
       // The cidr test reads an IPv4 address in an IPv6 network as its mapped form: exclude IPv4.
-      return ifFalse(and([{ type: 'compare', field, op: 'cidr', values: ['::/0'] }, not({ type: 'compare', field, op: 'cidr', values: ['0.0.0.0/0'] })]));
+      return ifFalse(and([cidr(['::/0']), not({ type: 'compare', field, op: 'cidr', values: ['0.0.0.0/0'] })]));
     case 'IsIPAddressPrivate':
       return ifFalse(isPrivate);
     case 'IsIPAddressPublic':
-      return ifFalse(and([isIp, not(isPrivate)]));
+      // Python's `is_global`: not private, and not the shared address space 100.64.0.0/10.
+      return ifFalse(and([isIp, not(isPrivate), not({ type: 'compare', field, op: 'cidr', values: ['100.64.0.0/10'] })]));
     case 'IsIPAddressInCIDR':
-      return compare(field, 'cidr', valuesOf(e, ctx, where, condition).map(String));
+      return cidr(valuesOf(e, ctx, where, condition).map(String));
     case 'IsIPAddressNotInCIDR':
-      return not(compare(field, 'cidr', valuesOf(e, ctx, where, condition).map(String)));
+      return not(cidr(valuesOf(e, ctx, where, condition).map(String)));
     case 'IsIn':
     case 'Has':
       return compare(field, 'eq', valuesOf(e, ctx, where, condition));
@@ -248,7 +262,23 @@ function multiKey(e: Obj, condition: string, ctx: Ctx, where: string): Predicate
   }
   const ord = ordering(condition);
   if (ord) {
-    return { type: 'expr', expr: { type: 'compare', op: ord, left: { type: 'field', field: a }, right: { type: 'field', field: b } } };
+    // As a single-key ordering: numbers and numeric strings compare as numbers ("10" > "9"),
+    // two non-numeric strings lexically (ISO dates); a number never orders against a
+    // non-numeric string. number() is null for a non-numeric string.
+    const fa: ValueExpr = { type: 'field', field: a };
+    const fb: ValueExpr = { type: 'field', field: b };
+    const num = (x: ValueExpr): ValueExpr => ({ type: 'call', fn: 'number', args: [x] });
+    const notNumeric = (x: ValueExpr): ValueExpr => ({ type: 'compare', op: 'eq', left: num(x), right: { type: 'literal', value: null } });
+    return {
+      type: 'expr',
+      expr: {
+        type: 'or',
+        args: [
+          { type: 'compare', op: ord, left: num(fa), right: num(fb) },
+          { type: 'and', args: [{ type: 'compare', op: ord, left: fa, right: fb }, notNumeric(fa), notNumeric(fb)] },
+        ],
+      },
+    };
   }
   throw err(ctx, where, `Condition '${condition}' does not compare two keys`);
 }

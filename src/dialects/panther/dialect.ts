@@ -3,13 +3,21 @@
  *
  * Rules (`AnalysisType: rule`) become RuleIR (rule.ts): YAML simple detections (detection.ts)
  * and TypeScript/JavaScript bodies run; Python bodies and scheduled rules are listed as not yet
- * supported, correlation rules too. Semantics: docs/panther.md.
+ * supported. Correlation rules (Group and Sequence forms) run over alerts (correlation.ts).
+ * Semantics: docs/panther.md.
  */
 import { parseDocument, LineCounter } from 'yaml';
 import type { UnsupportedRule } from '../../ir/types.js';
 import { RuleError, yamlErrorReason } from '../errors.js';
 import type { DialectModule, ParsedRules } from '../types.js';
 import { pantherRule } from './rule.js';
+import { registerCodeRuntimes, type CodeRuntime } from '../../engine/code/registry.js';
+import { javascriptRuntime } from './js-runtime.js';
+import { pythonRuntime } from './python/runtime.js';
+
+export const runtimes: readonly CodeRuntime[] = [javascriptRuntime, pythonRuntime];
+registerCodeRuntimes(runtimes);
+import { pantherCorrelation } from './correlation.js';
 
 type Obj = Record<string, unknown>;
 
@@ -33,6 +41,10 @@ export function parsePanther(text: string, file: string): ParsedRules {
   const type = String(y['AnalysisType'] ?? 'rule');
   if (type === 'rule' || type === 'scheduled_rule') {
     const parsed = pantherRule(y, file);
+    return { rules: parsed.rule ? [parsed.rule] : [], unsupported: parsed.unsupported ? [parsed.unsupported] : [] };
+  }
+  if (type === 'correlation_rule') {
+    const parsed = pantherCorrelation(y, file);
     return { rules: parsed.rule ? [parsed.rule] : [], unsupported: parsed.unsupported ? [parsed.unsupported] : [] };
   }
   const id = y['RuleID'] ?? y['PolicyID'] ?? y['DataModelID'] ?? y['QueryName'];

@@ -15,6 +15,8 @@
  *    `p_any_domain_names` (securityContext.domain).
  */
 import type { CanonicalEvent, Json, JsonObject } from '../../event/types.js';
+import type { EnrichmentContext } from '../../enrich/context.js';
+import { pantherBlock } from '../../enrich/view.js';
 
 type Key = string | number;
 interface DeepOptions {
@@ -319,16 +321,53 @@ export function pantherEventOf(doc: JsonObject, time?: number, enrichment?: () =
   return wrapObject(doc, { time, extra: () => (extra ??= indicators(doc, time)), enrichment });
 }
 
+/** The per-event cache key of a view computed with an enrichment context (`none`: without one). */
+function viewKey(kind: string, enrichment: EnrichmentContext | undefined): string {
+  return `${kind}:${enrichment ? enrichment.id : 'none'}`;
+}
+
 /**
- * The Panther event of a canonical event (cached on the event). `enrichment` supplies Panther's
+ * The Panther event of a canonical event, cached on the event per enrichment context (two
+ * contexts, or one and none, never share a view). `enrichment` supplies Panther's
  * `p_enrichment` (ipinfo shapes) from oktopus's own enrichment for logs that carry none; it is
- * computed only if the rule reads it.
+ * computed only if the rule reads it. Rule bodies and the alert presentation of one run use
+ * the engine's SchemaContext's enrichment, so they see the same event.
  */
-export function pantherEvent(ev: CanonicalEvent, enrichment?: () => Json | undefined): PantherDict {
-  let e = ev.cache.get('panther-event') as PantherDict | undefined;
+export function pantherEvent(ev: CanonicalEvent, enrichment?: EnrichmentContext): PantherDict {
+  const key = viewKey('panther-event', enrichment);
+  let e = ev.cache.get(key) as PantherDict | undefined;
   if (!e) {
-    e = pantherEventOf(ev.doc, ev.time, enrichment);
-    ev.cache.set('panther-event', e);
+    e = pantherEventOf(ev.doc, ev.time, enrichment ? () => pantherBlock(ev, enrichment) : undefined);
+    ev.cache.set(key, e);
   }
   return e;
+}
+
+/**
+ * The plain document YAML presentation paths read (AlertTitle `{…}`, AlertContext, GroupBy):
+ * the log, Panther's indicator fields it lacks, and `p_enrichment` from the enrichment context
+ * when the log has none. Computed at first use, cached per event and enrichment context.
+ */
+export function pantherView(ev: CanonicalEvent, enrichment?: EnrichmentContext): JsonObject {
+  const key = viewKey('panther-view', enrichment);
+  let d = ev.cache.get(key) as JsonObject | undefined;
+  if (!d) {
+    d = pantherDocument(ev.doc, ev.time, enrichment ? () => pantherBlock(ev, enrichment) : undefined);
+    ev.cache.set(key, d);
+  }
+  return d;
+}
+
+/**
+ * The whole document a Python body sees (the Python worker builds its own PantherEvent from it):
+ * the log, Panther's indicator fields it lacks, and `p_enrichment` computed by oktopus's
+ * enrichment when the log has none (Python cannot ask for it lazily across the pipe).
+ */
+export function pantherDocument(doc: JsonObject, time?: number, enrichment?: () => Json | undefined): JsonObject {
+  const out: JsonObject = { ...doc, ...indicators(doc, time) };
+  if (enrichment && ciGet(doc, 'p_enrichment') === undefined) {
+    const p = enrichment();
+    if (p !== undefined && p !== null) out['p_enrichment'] = p;
+  }
+  return out;
 }

@@ -9,22 +9,26 @@
  *
  * The rule body, in this order:
  *  - `Detection:` — a YAML simple detection (detection.ts), pure IR;
- *  - `Filename:` naming a TypeScript/JavaScript module (relative to the YAML), or a `.py` file
+ *  - `Filename:` naming a TypeScript/JavaScript module (relative to the YAML; it must sit in the
+ *    YAML's folder tree, below a rules root or in a body folder: checkBodyPlace), or a `.py` file
  *    for which a port with the same base name (`.ts`, `.mts`, `.js`, `.mjs`) sits beside the YAML
  *    or in a body folder the user gives (`oktopus test --bodies DIR`, env OKTOPUS_PANTHER_BODIES):
  *    a `code` predicate calling its `rule()`, plus the module's presentation functions;
- *  - otherwise the rule is listed as unsupported ("no rule body": Python bodies need the worker
- *    that is not built yet).
+ *  - else the `.py` file itself, beside the YAML or in a body folder: a `code` predicate with
+ *    runtime `python` (python3 workers, ./python/);
+ *  - otherwise the rule is listed as unsupported ("no rule body").
+ * A body's exports are read statically (module.ts `staticExports`): parsing runs no code; the
+ * engine loads the module when it compiles the rule. `--no-code` lists code-bodied rules as not run.
  * `InlineFilters:` are ANDed before the body. The stages are [filter, dedup]: one alert per dedup
  * string per DedupPeriodMinutes (default 60), raised when Threshold (default 1) matches — or
  * distinct unique() values — are reached in the window.
  */
-import { existsSync } from 'node:fs';
-import { basename, delimiter, dirname, extname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, delimiter, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { PantherFunction, PantherSpec, PantherTest, Predicate, RuleIR, Severity, ThreatRef, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 import { defaultRiskScore, normaliseSeverity } from '../severity.js';
-import { CODE_EXTENSIONS, exportedFunction, loadCodeModule, ModuleError } from '../typescript/module.js';
+import { CODE_EXTENSIONS, ModuleError, staticallyExports, staticExports } from '../typescript/module.js';
 import { detectionPredicate } from './detection.js';
 import { compileTemplate } from './present.js';
 import { parseKeyPath } from './detection.js';
@@ -43,10 +47,50 @@ const TACTICS: Record<string, string> = {
 };
 
 let userBodyPaths: string[] = [];
+let ruleRoots: string[] = [];
+let codeDisabled = false;
 
 /** Folders searched for rule bodies (ports of `.py` files by base name), besides the YAML's own. */
 export function setPantherBodyPaths(paths: string[]): void {
   userBodyPaths = paths.map((p) => resolve(p));
+}
+
+/** The rule files and folders the user gave (`--rules`): bodies may sit anywhere below them. */
+export function setPantherRuleRoots(paths: string[]): void {
+  ruleRoots = paths.map((p) => resolve(p));
+}
+
+/** `--no-code`: rules whose body is code (TypeScript/JavaScript/Python) are listed as not run. */
+export function setPantherCodeDisabled(disabled: boolean): void {
+  codeDisabled = disabled;
+}
+
+export const CODE_DISABLED_REASON = 'code bodies disabled by --no-code';
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+function within(file: string, root: string): boolean {
+  const rel = relative(root, file);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * A body is code, run with the user's rights: it must sit in the YAML's folder (or below), below
+ * a rules root the user gave, or in a body folder (`--bodies`, OKTOPUS_PANTHER_BODIES) —
+ * symbolic links resolved. `Filename: ../elsewhere/x.js` or an absolute path outside them is a
+ * load error naming the file.
+ */
+export function checkBodyPlace(body: string, yamlFile: string): void {
+  const target = real(body);
+  const roots = [dirname(resolve(yamlFile)), ...ruleRoots.map((r) => (existsSync(r) && !statSync(r).isDirectory() ? dirname(r) : r)), ...bodyPaths()].map(real);
+  if (roots.some((r) => within(target, r))) return;
+  throw new RuleError(yamlFile, `rule body ${body} is outside the rule's folder, the --rules folders and the --bodies folders: bodies are code and are only run from there`);
 }
 
 function bodyPaths(): string[] {
@@ -110,11 +154,12 @@ function testsOf(v: unknown, file: string): PantherTest[] {
         /* kept as text: the test fails with a clear message */
       }
     }
-    const test: PantherTest = {
-      name: typeof o['Name'] === 'string' ? o['Name'] : `test ${i + 1}`,
-      expectedResult: o['ExpectedResult'] === true,
-      log,
-    };
+    const name = typeof o['Name'] === 'string' ? o['Name'] : `test ${i + 1}`;
+    // Panther's schema: ExpectedResult is a boolean (a string "true" would silently read as false).
+    if (typeof o['ExpectedResult'] !== 'boolean') {
+      throw new RuleError(file, `Tests[${i}] ${JSON.stringify(name)}: ExpectedResult must be true or false, not ${JSON.stringify(o['ExpectedResult'] ?? null)}`);
+    }
+    const test: PantherTest = { name, expectedResult: o['ExpectedResult'], log };
     if (Array.isArray(o['Mocks'])) {
       test.mocks = (o['Mocks'] as Obj[]).map((m) => ({ objectName: String(m['objectName']), returnValue: m['returnValue'] }));
     }
@@ -127,20 +172,37 @@ function testsOf(v: unknown, file: string): PantherTest[] {
   });
 }
 
-/** Where the TypeScript/JavaScript body of a rule is, if it has one. */
+/**
+ * Where the body of a rule is, if it has one: the file `Filename:` names when it is a
+ * TypeScript/JavaScript module; else a port with the same base name (`.ts`, `.mts`, `.js`…),
+ * beside the YAML or in a body folder; else the Python file itself, found the same way.
+ */
 export function findBody(filename: string | undefined, file: string): string | undefined {
   if (!filename) return undefined;
   const here = dirname(resolve(file));
   const ext = extname(filename).toLowerCase();
   if (CODE_EXTENSIONS.includes(ext)) return resolve(here, filename);
   const stem = basename(filename, extname(filename));
-  for (const dir of [here, ...bodyPaths()]) {
+  const dirs = [here, ...bodyPaths()];
+  for (const dir of dirs) {
     for (const e of CODE_EXTENSIONS) {
       const p = join(dir, stem + e);
       if (existsSync(p)) return p;
     }
   }
+  if (ext === '.py') {
+    for (const dir of dirs) {
+      for (const p of [resolve(dir, filename), join(dir, basename(filename))]) if (existsSync(p)) return p;
+    }
+  }
   return undefined;
+}
+
+/** The module-level functions a Python body defines (`def name(` or `name = …` at column 0). */
+export function pythonFunctions(source: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of source.matchAll(/^(?:def\s+([A-Za-z_]\w*)\s*\(|([A-Za-z_]\w*)\s*=[^=])/gm)) out.add((m[1] ?? m[2])!);
+  return out;
 }
 
 export interface ParsedPantherRule {
@@ -151,8 +213,13 @@ export interface ParsedPantherRule {
   noBody?: string;
 }
 
+/** Panther's severity words (any case): Info, Low, Medium, High, Critical — not "Informational". */
+export function pantherSeverity(word: unknown): Severity | undefined {
+  return typeof word === 'string' && /^(info|low|medium|high|critical)$/i.test(word.trim()) ? normaliseSeverity(word) : undefined;
+}
+
 function severityOf(y: Obj, file: string): Severity {
-  const s = normaliseSeverity(y['Severity']);
+  const s = pantherSeverity(y['Severity']);
   if (!s) throw new RuleError(file, `Severity must be Info, Low, Medium, High or Critical, not ${JSON.stringify(y['Severity'] ?? null)}`);
   return s;
 }
@@ -213,7 +280,8 @@ export function pantherRule(y: Obj, file: string): ParsedPantherRule {
     if (Array.isArray(y['AlertContext'])) {
       spec.context = (y['AlertContext'] as Obj[]).map((c, i) => {
         const kv = (c?.['KeyValue'] ?? {}) as Obj;
-        const path = typeof kv['KeyPath'] === 'string' ? kv['KeyPath'] : typeof kv['Key'] === 'string' ? kv['Key'] : Array.isArray(kv['DeepKey']) ? (kv['DeepKey'] as unknown[]).join('.') : undefined;
+        const deep = Array.isArray(kv['DeepKey']) ? (kv['DeepKey'] as unknown[]).map((k, j) => (typeof k === 'number' ? `[${k}]` : j > 0 ? `.${String(k)}` : String(k))).join('') : undefined;
+        const path = typeof kv['KeyPath'] === 'string' ? kv['KeyPath'] : typeof kv['Key'] === 'string' ? kv['Key'] : deep;
         if (typeof c?.['KeyName'] !== 'string' || !path) throw new RuleError(file, `AlertContext[${i}] needs KeyName and KeyValue {KeyPath|Key|DeepKey}`);
         return { key: c['KeyName'], field: { name: path, schema: 'okta' as const } };
       });
@@ -223,36 +291,64 @@ export function pantherRule(y: Obj, file: string): ParsedPantherRule {
       spec.groupBy = list.map((g, i) => {
         const path = typeof g === 'string' ? g : g && typeof g === 'object' ? ((g as Obj)['KeyPath'] ?? (g as Obj)['Key']) : undefined;
         if (typeof path !== 'string') throw new RuleError(file, `GroupBy[${i}] is a KeyPath`);
-        return { name: parseKeyPath(path).filter((s) => typeof s === 'string' && s !== '*').join('.'), schema: 'okta' as const };
+        // Kept as written: present.ts reads it as a KeyPath (indexes `[n]`, `[*]`).
+        parseKeyPath(path);
+        return { name: path, schema: 'okta' as const };
       });
     }
     if (Array.isArray(y['DynamicSeverities'])) {
       spec.dynamicSeverities = (y['DynamicSeverities'] as Obj[]).map((d, i) => {
         const to = String(d?.['ChangeTo'] ?? '');
-        const sev = to.toUpperCase() === 'DEFAULT' ? 'default' : normaliseSeverity(to);
-        if (!sev) throw new RuleError(file, `DynamicSeverities[${i}].ChangeTo must be a severity, not ${JSON.stringify(to)}`);
+        const sev = to.toUpperCase() === 'DEFAULT' ? 'default' : pantherSeverity(to);
+        if (!sev) throw new RuleError(file, `DynamicSeverities[${i}].ChangeTo must be INFO, LOW, MEDIUM, HIGH, CRITICAL or DEFAULT, not ${JSON.stringify(to)}`);
         return { severity: sev, predicate: detectionPredicate(d['Conditions'], file, `DynamicSeverities[${i}].Conditions`) };
       });
     }
   } else {
     const body = findBody(filename, file);
-    if (body) {
-      let mod;
+    if (body) checkBodyPlace(body, file);
+    if (body && codeDisabled) {
+      return {
+        unsupported: { ...base, status: 'unsupported', reason: `${CODE_DISABLED_REASON} (body ${basename(body)})` },
+        tests,
+        noBody: CODE_DISABLED_REASON,
+      };
+    }
+    if (body && extname(body).toLowerCase() === '.py') {
+      let source: string;
       try {
-        mod = loadCodeModule(body);
+        source = readFileSync(body, 'utf8');
+      } catch (e) {
+        throw new RuleError(file, `rule body ${body}: ${(e as Error).message}`);
+      }
+      const defined = pythonFunctions(source);
+      if (!defined.has('rule')) throw new RuleError(file, `rule body ${body} defines no rule() function`);
+      parts.push({ type: 'code', module: body, fn: 'rule', runtime: 'python' });
+      spec.module = body;
+      spec.runtime = 'python';
+      spec.functions = PRESENTATION_FUNCTIONS.filter((f) => defined.has(f));
+    } else if (body) {
+      // Read the exports without running the module: parsing a rule (`rules list`, `explain`)
+      // never executes its body; the engine loads it when it compiles the rule (js-runtime.ts).
+      let exported;
+      try {
+        exported = staticExports(body);
       } catch (e) {
         throw new RuleError(file, `rule body ${body}: ${e instanceof ModuleError ? e.detail : (e as Error).message}`);
       }
-      if (!exportedFunction(mod, 'rule')) throw new RuleError(file, `rule body ${body} exports no rule() function`);
+      if (exported.complete && !staticallyExports(exported.names, 'rule')) throw new RuleError(file, `rule body ${body} exports no rule() function`);
       parts.push({ type: 'code', module: body, fn: 'rule' });
       spec.module = body;
-      spec.functions = PRESENTATION_FUNCTIONS.filter((f) => exportedFunction(mod, f));
+      spec.functions = PRESENTATION_FUNCTIONS.filter((f) => staticallyExports(exported.names, f));
     } else {
-      noBody = filename ? `python body ${filename}` : 'no Filename and no Detection';
+      const kind = filename && extname(filename).toLowerCase() === '.py' ? 'python body' : 'body';
+      noBody = filename ? `${kind} ${filename} not found beside the YAML, in --bodies or OKTOPUS_PANTHER_BODIES` : 'no Filename and no Detection';
     }
   }
   if (noBody) {
-    const reason = `not yet supported: panther/${type} (body ${filename ?? 'none'})`;
+    const reason = filename
+      ? `no rule body: panther/${type} (body ${filename}) is not beside the YAML nor in --bodies / OKTOPUS_PANTHER_BODIES`
+      : `no rule body: panther/${type} has neither Filename nor Detection`;
     return { unsupported: { ...base, status: 'unsupported', reason }, tests, noBody };
   }
   const dedupStage = { type: 'dedup' as const, key: [], periodMs: period * 60_000, threshold, pantherKey: true, ...(spec.functions.includes('unique') ? { uniqueFn: true } : {}) };

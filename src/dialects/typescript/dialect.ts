@@ -3,8 +3,10 @@
  *
  * A module that is the body of a Panther YAML beside it (the YAML's `Filename:` names it, or
  * names a `.py` file with the same base name) is not a rule of its own: the Panther dialect runs
- * it with the YAML's metadata, so it is skipped here. A standalone module (no YAML) is listed
- * by name as not yet supported (its metadata would have to live in the module).
+ * it with the YAML's metadata, so it is skipped here. A standalone module (no YAML) that exports
+ * rule() is listed by name as not yet supported (its metadata would have to live in the module).
+ * Any other module in a rules folder is a helper (imported by bodies): this dialect claims it so
+ * that loading a folder passes over it silently — it is never run here, only read as text.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -39,12 +41,16 @@ export function isPantherBody(file: string): boolean {
   return false;
 }
 
+/** Does a module's text export rule()? (ESM `export function rule`, CommonJS `exports.rule =`). */
+const RULE_EXPORT = /export\s+(function|const|let|async\s+function)\s+rule\b|\bexports\.rule\s*=/;
+
 export const dialect: DialectModule = {
   name: 'typescript',
   extensions: ['.ts', '.mts', '.js', '.mjs'],
-  recognise: (text) => /export\s+(function|const|async\s+function)\s+rule\b/.test(text),
+  // Every module: a body, a standalone rule, or a helper (see above).
+  recognise: () => true,
   parse(text, file) {
-    if (isPantherBody(file)) return { rules: [], unsupported: [] };
+    if (!RULE_EXPORT.test(text) || isPantherBody(file)) return { rules: [], unsupported: [] };
     const id = /RuleID\s*[:=]\s*['"]([^'"]+)['"]/.exec(text)?.[1] ?? basename(file).replace(/\.[^.]+$/, '');
     return {
       rules: [],

@@ -196,3 +196,78 @@ export function exportedFunction(mod: CodeModule, name: string): ((...args: unkn
   const f = mod[name] ?? mod[camel] ?? (mod['default'] as CodeModule | undefined)?.[name];
   return typeof f === 'function' ? (f as (...args: unknown[]) => unknown) : undefined;
 }
+
+/**
+ * The functions a body exports, read from its source without running it (TypeScript's parser:
+ * `export function f`, `export const f =`, `export { a as f }`, `export { f } from './x'`,
+ * `export * from './x'` followed, CommonJS `exports.f =`, `module.exports.f =`,
+ * `module.exports = { f, … }`). `complete` is false when an export cannot be read this way
+ * (a computed `module.exports`, `export default` of something else than an object literal…).
+ * A syntax error is a ModuleError, as loading would raise.
+ */
+export function staticExports(file: string, seen: Set<string> = new Set()): { names: Set<string>; complete: boolean } {
+  const names = new Set<string>();
+  let complete = true;
+  const path = resolve(file);
+  if (seen.has(path)) return { names, complete };
+  seen.add(path);
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ModuleError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
+  }
+  if (extname(path).toLowerCase() !== '.cjs') transpile(source, path); // syntax errors, as loading reports them
+  const ts = typescript();
+  const sf = ts.createSourceFile(path, source, ts.ScriptTarget.ES2022, false);
+  const isExported = (n: import('typescript').Node): boolean =>
+    ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  const objectKeys = (o: import('typescript').Expression): void => {
+    if (!ts.isObjectLiteralExpression(o)) {
+      complete = false;
+      return;
+    }
+    for (const p of o.properties) {
+      if (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) names.add(p.name.text);
+      else complete = false;
+    }
+  };
+  const follow = (spec: string): void => {
+    const target = spec.startsWith('.') ? resolveRelative(spec, path) : undefined;
+    if (!target || target.endsWith('.json')) {
+      complete = false;
+      return;
+    }
+    const sub = staticExports(target, seen);
+    sub.names.forEach((n) => names.add(n));
+    if (!sub.complete) complete = false;
+  };
+  for (const st of sf.statements) {
+    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && isExported(st) && st.name) names.add(st.name.text);
+    else if (ts.isVariableStatement(st) && isExported(st)) {
+      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) names.add(d.name.text);
+    } else if (ts.isExportDeclaration(st)) {
+      const from = st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : undefined;
+      if (!st.exportClause) {
+        if (from) follow(from);
+      } else if (ts.isNamedExports(st.exportClause)) {
+        for (const e of st.exportClause.elements) names.add(e.name.text);
+      } else complete = false;
+    } else if (ts.isExportAssignment(st)) {
+      // `export default { rule, title }` / `export = {…}`.
+      objectKeys(st.expression);
+    } else if (ts.isExpressionStatement(st) && ts.isBinaryExpression(st.expression) && st.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      const left = st.expression.left.getText(sf).replace(/\s+/g, '');
+      const m = /^(?:module\.)?exports\.([A-Za-z_$][\w$]*)$/.exec(left) ?? /^(?:module\.)?exports\[['"]([^'"]+)['"]\]$/.exec(left);
+      if (m) names.add(m[1]!);
+      else if (left === 'module.exports') objectKeys(st.expression.right);
+      else if (/^(?:module\.)?exports\b/.test(left)) complete = false;
+    }
+  }
+  return { names, complete };
+}
+
+/** `staticExports` has the exported function `name` (or its camelCase spelling). */
+export function staticallyExports(names: Set<string>, name: string): boolean {
+  return names.has(name) || names.has(name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+}

@@ -10,15 +10,13 @@
  *   keyword.ts, fieldref.ts; exists / null are below.
  */
 import { compileExpr } from '../expr/index.js';
-import { pantherBlock } from '../../enrich/view.js';
 import type { CanonicalEvent } from '../../event/types.js';
 import type { FieldRef, Predicate } from '../../ir/types.js';
 import { resolveField, type Accessor, type SchemaContext } from '../../schema/index.js';
 import { compileCompare, type EventTest } from './compare.js';
 import { compileFieldRef } from './fieldref.js';
 import { compileKeyword } from './keyword.js';
-import { currentModule, exportedFunction, loadCodeModule } from '../../dialects/typescript/module.js';
-import { pantherEvent } from '../../dialects/panther/event.js';
+import { runtimeFor } from '../code/registry.js';
 import { compilePath } from '../../schema/path.js';
 import { makeEvent } from '../../event/types.js';
 
@@ -158,15 +156,8 @@ function pythonTruthy(v: unknown): boolean {
   return !(Array.isArray(v) && v.length === 0);
 }
 
-/** Errors raised by code rule bodies (`code` predicates), per module: count and last message. */
-export const codeErrors = new Map<string, { count: number; last: string }>();
-
-/** Python's truth value of a rule() result (an empty list or mapping is false). */
-function truthy(v: unknown): boolean {
-  if (Array.isArray(v)) return v.length > 0;
-  if (v !== null && typeof v === 'object') return Object.keys(v).length > 0;
-  return Boolean(v);
-}
+/** Errors raised by code rule bodies, per module (kept in the code runtime registry). */
+export { codeErrors } from '../code/registry.js';
 
 /** The elements a quantified test looks at: a list, or (with `index`) one element of it. */
 function elementsOf(v: unknown, index: number | undefined): unknown[] {
@@ -259,26 +250,9 @@ class Compiler {
           return els.length > 0;
         };
       }
-      case 'code': {
-        const file = p.module;
-        const enrichment = this.ctx.enrichment;
-        const loaded = loadCodeModule(file);
-        if (!exportedFunction(loaded, p.fn)) throw new Error(`${file} exports no function ${p.fn}()`);
-        return (ev) => {
-          const mod = currentModule(file, loaded);
-          const f = exportedFunction(mod, p.fn);
-          if (!f) return false;
-          try {
-            return truthy(f(pantherEvent(ev, enrichment ? () => pantherBlock(ev, enrichment) : undefined)));
-          } catch (e) {
-            const entry = codeErrors.get(file) ?? { count: 0, last: '' };
-            entry.count++;
-            entry.last = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-            codeErrors.set(file, entry);
-            return false;
-          }
-        };
-      }
+      case 'code':
+        // The runtime (registered by the dialect that produced the predicate) compiles it.
+        return runtimeFor(p).compile(p, this.ctx);
     }
   }
 }

@@ -11,7 +11,7 @@ import type { Json, JsonObject } from '../../event/types.js';
 import type { DedupStage } from '../../ir/types.js';
 import { resolveField, type Accessor } from '../../schema/index.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
-import { pantherPresentation } from '../../dialects/panther/present.js';
+import { presenterFor } from '../code/registry.js';
 
 interface Window {
   start: number;
@@ -30,11 +30,14 @@ export const dedupStage: StageFactory<DedupStage> = {
   create(stage: DedupStage, ctx: StageContext): StageRuntime {
     const keyFields: Accessor[] = stage.key.map((f) => resolveField(f, ctx.schema));
     const uniqueFields: Accessor[] | undefined = stage.unique?.map((f) => resolveField(f, ctx.schema));
+    // Rules presenting their own alerts (Panther): the dialect's presenter (src/engine/code/registry.ts).
+    const presenter = stage.pantherKey || stage.uniqueFn ? presenterFor(ctx.rule) : undefined;
+    if ((stage.pantherKey || stage.uniqueFn) && !presenter) throw new Error(`rule ${ctx.rule.id}: its dedup key comes from its presentation, which it has none of`);
     return {
       push(m: Match): Match[] {
         const ev = m.events[m.events.length - 1]!;
         // Panther: the key is the dedup string (dedup() -> title -> defaultDedupString:<RuleID>).
-        const panther = stage.pantherKey || stage.uniqueFn ? pantherPresentation(ctx.rule, ev) : undefined;
+        const panther = presenter?.present(ctx.rule, ev, ctx.schema);
         const key = stage.pantherKey ? panther!.dedup : keyString(keyFields.map((get) => get(ev)));
         let w = ctx.store.get(ctx.ns, key) as unknown as Window | undefined;
         if (!w || m.time >= w.start + stage.periodMs || m.time <= w.start - stage.periodMs) {

@@ -11,6 +11,7 @@ import { sampleStage } from './sample.js';
 import { sequenceStage } from './sequence.js';
 import { thresholdStage } from './threshold.js';
 import { suppressStage } from './suppress.js';
+import { correlationStage } from './correlation.js';
 import type { StageFactory } from './types.js';
 
 const registry = new Map<StageType, StageFactory>();
@@ -31,3 +32,4 @@ registerStage(suppressStage);
 registerStage(sequenceStage);
 registerStage(sampleStage);
 registerStage(pipeStage);
+registerStage(correlationStage);
