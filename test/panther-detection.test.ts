@@ -95,7 +95,104 @@ test('IP conditions', () => {
   assert.equal(matches('- {KeyPath: client.ipAddress, Condition: IsIPAddressInCIDR, Values: [10.0.0.0/8]}', ev), true);
   assert.equal(matches('- {KeyPath: client.ipAddress, Condition: IsIPAddressNotInCIDR, Value: 10.0.0.0/8}', ev), false);
   assert.equal(matches('- {Key: eventType, Condition: IsIPAddress}', ev), false);
-  assert.throws(() => detectionPredicate(parse('- {Key: x, Condition: CIDRContainsIPAddresses, Value: 1.2.3.4}'), 'd.yml'), /not supported yet/);
+});
+
+/** CIDRContainsIPAddresses / CIDRDoesNotContainIPAddresses: the key holds a network, Value(s) addresses. */
+const contains = (net: unknown, values: string, cond = 'CIDRContainsIPAddresses'): boolean =>
+  matches(`- {Key: net, Condition: ${cond}, ${values}}`, { net } as JsonObject);
+
+test('CIDRContainsIPAddresses: IPv4 networks in the event contain the rule addresses', () => {
+  assert.equal(contains('10.0.0.0/8', 'Value: 10.1.2.3'), true);
+  assert.equal(contains('10.0.0.0/8', 'Value: 11.0.0.1'), false);
+  assert.equal(contains('10.0.0.0/18', 'Value: 10.0.63.255'), true, 'the last address of a /18');
+  assert.equal(contains('10.0.0.0/18', 'Value: 10.0.64.0'), false, '/18 is not /8 (suffix test is exact)');
+  assert.equal(contains('10.0.0.0/8', 'Value: 10.255.255.255'), true);
+  assert.equal(contains('192.168.1.77/32', 'Value: 192.168.1.77'), true);
+  assert.equal(contains('192.168.1.77/32', 'Value: 192.168.1.78'), false);
+  assert.equal(contains('0.0.0.0/0', 'Value: 203.0.113.9'), true);
+  assert.equal(contains('10.1.2.3/8', 'Value: 10.200.0.1'), true, 'host bits in the event network are ignored (strict=False)');
+  assert.equal(contains('10.1.2.3', 'Value: 10.1.2.3'), true, 'a bare address is a /32');
+  assert.equal(contains('10.1.2.3', 'Value: 10.1.2.4'), false);
+  assert.equal(contains('10.0.0.0/8', 'Value: 10.1.2.3', 'CIDRDoesNotContainIPAddresses'), false);
+  assert.equal(contains('10.0.0.0/8', 'Value: 11.1.2.3', 'CIDRDoesNotContainIPAddresses'), true);
+  // Through key paths, inside InlineFilters and list comprehensions.
+  const nets = { ...ev, zone: { cidr: '172.16.0.0/12' }, zones: [{ cidr: '192.168.0.0/16' }, { cidr: '172.16.0.0/12' }] };
+  assert.equal(matches('- {KeyPath: zone.cidr, Condition: CIDRContainsIPAddresses, Value: 172.31.255.1}', nets), true);
+  assert.equal(matches('- {KeyPath: "zones[1].cidr", Condition: CIDRContainsIPAddresses, Value: 172.20.0.1}', nets), true);
+  assert.equal(matches('- {KeyPath: "zones[0].cidr", Condition: CIDRContainsIPAddresses, Value: 172.20.0.1}', nets), false);
+  assert.equal(matches('- {KeyPath: zones, Condition: AnyElement, Expressions: [{Key: cidr, Condition: CIDRContainsIPAddresses, Value: 192.168.3.4}]}', nets), true);
+  assert.equal(matches('- {KeyPath: zones, Condition: AllElements, Expressions: [{Key: cidr, Condition: CIDRContainsIPAddresses, Value: 192.168.3.4}]}', nets), false);
+  const p = detectionPredicate(parse('- {KeyPath: zone.cidr, Condition: CIDRDoesNotContainIPAddresses, Values: [10.0.0.1]}'), 'd.yml', 'InlineFilters', true);
+  assert.equal(compilePredicate(p, schema)(oktaEvent(nets)), true, 'allowed in InlineFilters');
+  assert.match(renderPredicate(p), /cidrMatch/, 'explain shows the translation');
+});
+
+test('CIDRContainsIPAddresses: IPv6, and families do not mix', () => {
+  assert.equal(contains('2001:db8::/32', 'Value: "2001:DB8:0:1::5"'), true);
+  assert.equal(contains('2001:db8::/32', 'Value: "2001:db9::1"'), false);
+  assert.equal(contains('2001:db8::/127', 'Value: "2001:db8::1"'), true);
+  assert.equal(contains('2001:db8::/127', 'Value: "2001:db8::2"'), false);
+  assert.equal(contains('2001:0DB8:0000::/48', 'Value: "2001:db8:0:ffff::1"'), true, 'any textual form of the network');
+  assert.equal(contains('fe80::1/128', 'Value: "fe80::1"'), true);
+  assert.equal(contains('fe80::1', 'Value: "fe80:0:0::1"'), true, 'a bare IPv6 address is a /128');
+  assert.equal(contains('::/0', 'Value: "2606:4700::1111"'), true);
+  assert.equal(contains('::/0', 'Value: 10.1.2.3'), false, 'an IPv4 address is in no IPv6 network');
+  assert.equal(contains('::ffff:0:0/96', 'Value: 10.1.2.3'), false);
+  assert.equal(contains('0.0.0.0/0', 'Value: "::ffff:10.1.2.3"'), false, 'an IPv6 address is in no IPv4 network');
+  assert.equal(contains('::ffff:10.0.0.0/104', 'Value: "::ffff:10.1.2.3"'), true, 'mapped addresses are IPv6 addresses');
+});
+
+test('CIDRContainsIPAddresses: lists of addresses (any of them) and list-valued keys (any element)', () => {
+  assert.equal(contains('10.0.0.0/8', 'Values: [192.168.0.1, 10.9.9.9]'), true, 'Values: the network holds one of them');
+  assert.equal(contains('10.0.0.0/8', 'Values: [192.168.0.1, 11.9.9.9]'), false);
+  assert.equal(contains('10.0.0.0/8', 'Values: ["2001:db8::1", 10.9.9.9]'), true, 'mixed families');
+  assert.equal(contains('2001:db8::/32', 'Values: [10.9.9.9, "2001:db8::1"]'), true);
+  assert.equal(contains('10.0.0.0/8', 'Values: [192.168.0.1, 10.9.9.9]', 'CIDRDoesNotContainIPAddresses'), false, 'holds none of them');
+  assert.equal(contains('10.0.0.0/8', 'Values: [192.168.0.1, 11.9.9.9]', 'CIDRDoesNotContainIPAddresses'), true);
+  assert.equal(contains(['192.168.0.0/16', '10.0.0.0/8'], 'Value: 10.1.2.3'), true, 'one element of a list-valued key');
+  assert.equal(contains(['10.0.0.0/24', '192.168.0.0/8'], 'Value: 10.5.5.5'), false, 'prefix and address are read from one element');
+  assert.equal(contains(['10.0.0.0/24', '2001:db8::/32'], 'Value: "2001:db8::7"'), true);
+  assert.equal(contains(['not a network', '10.0.0.0/8'], 'Value: 10.5.5.5'), true);
+  assert.equal(contains([], 'Value: 10.5.5.5'), false);
+  assert.equal(contains(['10.0.0.0/8'], 'Value: 10.5.5.5', 'CIDRDoesNotContainIPAddresses'), false);
+});
+
+test('CIDRContainsIPAddresses: a missing key, or a value that is not a network, holds no positive condition', () => {
+  assert.equal(matches('- {Key: nothing, Condition: CIDRContainsIPAddresses, Value: 10.1.2.3}', ev), false);
+  assert.equal(matches('- {Key: nothing, Condition: CIDRDoesNotContainIPAddresses, Value: 10.1.2.3}', ev), true, 'the negation holds on a missing key');
+  assert.equal(matches('- {KeyPath: "zones[3].cidr", Condition: CIDRDoesNotContainIPAddresses, Value: 10.1.2.3}', ev), true, 'and on a missing element');
+  for (const bad of ['10.0.0.0/33', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/08', ' 10.0.0.0/8', '10.0.0.0/8 ', '10.0.0.0 /8', '300.0.0.0/8', '10.0.0/8', 'ten/8', '2001:db8::/129', 'x', '', null, 10, true, { cidr: '10.0.0.0/8' }]) {
+    assert.equal(contains(bad, 'Value: 10.1.2.3'), false, `not a network: ${JSON.stringify(bad)}`);
+    assert.equal(contains(bad, 'Value: 10.1.2.3', 'CIDRDoesNotContainIPAddresses'), true, `negation on ${JSON.stringify(bad)}`);
+  }
+});
+
+test('CIDRContainsIPAddresses: a rule value that is not an IP address is a load error naming the rule file and the key', () => {
+  const yaml = (values: string) => `AnalysisType: rule
+RuleID: Test.Cidr.Bad
+LogTypes: [Okta.SystemLog]
+Severity: Low
+Detection:
+  - {Key: eventType, Condition: Equals, Value: x}
+  - {KeyPath: debugContext.debugData.network, Condition: CIDRDoesNotContainIPAddresses, ${values}}
+`;
+  for (const [values, why] of [
+    ['Value: 10.0.0.0/8', /"10\.0\.0\.0\/8" is not an IP address \(a network\)/],
+    ['Values: [10.1.2.3, 10.1.2.300]', /"10\.1\.2\.300" is not an IP address/],
+    ['Value: "2001:db8::g"', /"2001:db8::g" is not an IP address/],
+    ['Value: 42', /42 is not an IP address \(a string is expected\)/],
+  ] as const) {
+    assert.throws(
+      () => parsePanther(yaml(values), 'rules/cidr_bad.yml'),
+      (e: Error) => {
+        assert.match(e.message, /^rules\/cidr_bad\.yml: Detection\[1\]: CIDRDoesNotContainIPAddresses on KeyPath debugContext\.debugData\.network: /);
+        assert.match(e.message, why);
+        return true;
+      },
+    );
+  }
+  assert.throws(() => detectionPredicate(parse('- {Key: net, Condition: CIDRContainsIPAddresses}'), 'd.yml'), /CIDRContainsIPAddresses needs a Value/);
+  assert.throws(() => detectionPredicate(parse('- {Key: net, Condition: CIDRContainsIPAddresses, Values: []}'), 'd.yml'), /Values is empty/);
 });
 
 test('lists: IsIn, IsNotIn, Has, DoesNotHave', () => {

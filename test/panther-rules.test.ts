@@ -15,6 +15,7 @@ import { pantherPresentation } from '../src/dialects/panther/present.js';
 import { adaptRecord } from '../src/adapters/index.js';
 import { Engine } from '../src/engine/engine.js';
 import { MemoryStore } from '../src/store/memory.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 import { explain } from '../src/explain/explain.js';
 import { formatTable, junitXml, runTests } from '../src/cli/test-command.js';
 import { logEvent, oktaEvent } from './helpers.js';
@@ -129,6 +130,75 @@ test('the seed through the engine: one alert per title per 360 minutes, later ma
   assert.equal(((third!['oktopus'] as JsonObject)['dedup'] as JsonObject)['count'], 1);
   const updated = engine.takeUpdates().get(alerts[0]!.uuid)!;
   assert.equal(((updated['oktopus'] as JsonObject)['dedup'] as JsonObject)['count'], 2);
+});
+
+test('a YAML rule with DedupPeriodMinutes and Threshold across restarts (SQLite store): raised once at the threshold, later matches attach', () => {
+  const { rules } = parsePanther(
+    `AnalysisType: rule
+RuleID: Test.Restart.InternalLogin
+LogTypes: [Okta.SystemLog]
+Severity: Medium
+DedupPeriodMinutes: 30
+Threshold: 3
+Detection:
+  - {Key: eventType, Condition: Equals, Value: user.session.start}
+  - {KeyPath: client.ipAddress, Condition: IsIPAddressInCIDR, Value: 10.0.0.0/8}
+GroupBy:
+  - KeyPath: actor.alternateId
+`,
+    'restart.yml',
+  );
+  assert.equal(rules.length, 1);
+  const path = join(mkdtempSync(join(tmpdir(), 'oktopus-panther-')), 'state.sqlite');
+  const dedup = (d: JsonObject | undefined) => ((d?.['oktopus'] as JsonObject | undefined)?.['dedup'] ?? {}) as JsonObject;
+  /** One run of the engine on the state file: its events in one batch, committed, then closed. */
+  const session = (batch: number, events: [uuid: string, minute: number, ip?: string, actor?: string][]) => {
+    const store = new SqliteStore(path);
+    const engine = new Engine(rules, { schema: { org: 'duff' }, store, reorderWindowMs: 0 });
+    store.transaction(() => {
+      for (const [uuid, minute, ip = '10.1.2.3', actor = 'homer.simpson@duff.com'] of events) {
+        const published = new Date(Date.UTC(2026, 10, 2, 10, minute)).toISOString();
+        const log = logEvent({ uuid, published, client: { ipAddress: ip }, actor: { id: '00u1', type: 'User', alternateId: actor, displayName: actor } });
+        for (const ev of adaptRecord(log, 't')) engine.push(ev);
+      }
+      engine.drain();
+      engine.commit(batch);
+    });
+    return { alerts: engine.takeAlerts(), updates: engine.takeUpdates(), duplicates: engine.stats.duplicates, store };
+  };
+
+  // Run 1: two matches of three (and a non-match, and another actor's key): nothing yet.
+  let run = session(1, [['r1', 0], ['r2', 5], ['r3', 6, '8.8.8.8'], ['r4', 7, '10.9.9.9', 'bart@duff.com']]);
+  assert.equal(run.alerts.length, 0, 'below the threshold');
+  run.store.close();
+
+  // Run 2 (restart): the third match reaches the threshold of the window opened in run 1.
+  run = session(2, [['r5', 10], ['r6', 15]]);
+  assert.equal(run.alerts.length, 1, 'raised once, at the threshold, counting matches from before the restart');
+  const alert = run.alerts[0]!;
+  assert.equal(alert.doc['kibana.alert.rule.rule_id'], 'Test.Restart.InternalLogin');
+  assert.equal(dedup(alert.doc)['count'], 3);
+  assert.equal(dedup(alert.doc)['key'], 'homer.simpson@duff.com');
+  assert.equal(dedup(alert.doc)['window_start'], '2026-11-02T10:00:00.000Z', 'the window opened at the first match, in run 1');
+  assert.equal(dedup(run.updates.get(alert.uuid))['count'], 4, 'the fourth match attaches');
+  run.store.close();
+
+  // Run 3 (restart): later matches inside the window attach to the alert raised in run 2; an
+  // event seen before is a duplicate; the other actor still has its own (unreached) window.
+  run = session(3, [['r7', 20], ['r2', 5], ['r8', 25, '10.9.9.9', 'bart@duff.com']]);
+  assert.equal(run.alerts.length, 0, 'no second alert in the window');
+  assert.equal(run.duplicates, 1, 'r2 was seen before the restart');
+  assert.deepEqual([...run.updates.keys()], [alert.uuid]);
+  assert.equal(dedup(run.updates.get(alert.uuid))['count'], 5);
+  assert.equal(dedup(run.updates.get(alert.uuid))['last_seen'], '2026-11-02T10:20:00.000Z');
+  assert.equal(dedup(run.store.getAlert(alert.uuid)?.doc)['count'], 5, 'the stored alert carries the count');
+  run.store.close();
+
+  // Run 4: the window (10:00 + 30 min) is over: a new window counts from one again.
+  run = session(4, [['r9', 31], ['r10', 32]]);
+  assert.equal(run.alerts.length, 0);
+  assert.equal(run.updates.size, 0);
+  run.store.close();
 });
 
 test('fallback chains and limits: title -> DisplayName -> RuleID; dedup -> title fn -> defaultDedupString; severity DEFAULT; errors kept', () => {

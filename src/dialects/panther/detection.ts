@@ -11,9 +11,12 @@
  *  - every negative condition (DoesNotEqual, DoesNotContain, IsNotIn, DoesNotHave,
  *    IsIPAddressNotInCIDR…) is exactly the negation of its positive: a missing key satisfies it;
  *  - string conditions look at string values only; ordering conditions at numbers (and numeric
- *    strings), or ISO dates compared lexically; a missing key satisfies no positive condition.
+ *    strings), or ISO dates compared lexically; a missing key satisfies no positive condition;
+ *  - CIDRContainsIPAddresses: the key holds a network, Value(s) IP addresses (one of them
+ *    contained); see cidrContains().
  */
 import type { FieldRef, Predicate, Scalar, ValueExpr } from '../../ir/types.js';
+import { parseNetwork } from '../../engine/predicate/index.js';
 import { RuleError } from '../errors.js';
 
 type Obj = Record<string, unknown>;
@@ -238,11 +241,82 @@ function leafPredicate(field: FieldRef, condition: string, e: Obj, ctx: Ctx, whe
     case 'DoesNotHave':
       return not(compare(field, 'eq', valuesOf(e, ctx, where, condition)));
     case 'CIDRContainsIPAddresses':
+      return cidrContains(field, ruleAddresses(e, ctx, where, condition));
     case 'CIDRDoesNotContainIPAddresses':
-      throw err(ctx, where, `${condition} (a field holding a network) is not supported yet`);
+      return not(cidrContains(field, ruleAddresses(e, ctx, where, condition)));
     default:
       throw err(ctx, where, `unknown Condition '${condition}'`);
   }
+}
+
+/** The key specifier as written, for messages (`KeyPath client.ipAddress`). */
+function keyText(e: Obj): string {
+  if (typeof e['Key'] === 'string') return `Key ${e['Key']}`;
+  if (typeof e['KeyPath'] === 'string') return `KeyPath ${e['KeyPath']}`;
+  if (Array.isArray(e['DeepKey'])) return `DeepKey [${e['DeepKey'].join(', ')}]`;
+  if (isObj(e['Enrichment'])) return `Enrichment ${JSON.stringify(e['Enrichment'])}`;
+  return 'the key';
+}
+
+/**
+ * CIDRContainsIPAddresses' rule side: Value/Values are IP addresses (not networks), parsed
+ * here so that a bad one is a load error naming the rule file, the expression and the key.
+ * Canonical text by family (ipaddr.js: IPv6 compressed and lower-case).
+ */
+function ruleAddresses(e: Obj, ctx: Ctx, where: string, condition: string): { v4: string[]; v6: string[] } {
+  const out = { v4: [] as string[], v6: [] as string[] };
+  for (const v of valuesOf(e, ctx, where, condition)) {
+    const text = String(v).trim();
+    const bad = (why: string): RuleError =>
+      err(ctx, where, `${condition} on ${keyText(e)}: ${JSON.stringify(v)} is not an IP address (${why}); the key holds the network, Value(s) the addresses`);
+    if (typeof v !== 'string') throw bad('a string is expected');
+    if (text.includes('/')) throw bad('a network');
+    let addr;
+    try {
+      [addr] = parseNetwork(text);
+    } catch (x) {
+      throw bad((x as Error).message.replace(/^cidr '.*' is not an IPv4\/IPv6 network: /, ''));
+    }
+    (addr.kind() === 'ipv4' ? out.v4 : out.v6).push(addr.toString());
+  }
+  return out;
+}
+
+/**
+ * The event value at `field` is a network (`10.0.0.0/8`, `2001:db8::/32`; a bare address is a
+ * /32 or /128) holding one of `addresses`. The IR's `cidr` test goes the other way (an event
+ * address in rule networks), so the network is taken apart: for each prefix length p it
+ * ends with `/p` and the text before it is an address in `<a>/p` — the network's first p bits
+ * are the address's (host bits in the event are ignored, Python's `strict=False`). Families
+ * do not mix (Python: an IPv4 address is in no IPv6 network). A list value holds when one of
+ * its elements does (the `expr` leaves use Python semantics: a list is not a string, so lists
+ * go through `elements`). Anything else (not a network, padded, `/33`) does not hold.
+ */
+function cidrContains(field: FieldRef, addresses: { v4: string[]; v6: string[] }): Predicate {
+  const one = (f: FieldRef): Predicate => {
+    const value: ValueExpr = { type: 'field', field: f };
+    const cidrMatch = (ip: ValueExpr, networks: string[]): Predicate => ({
+      type: 'expr',
+      semantics: 'python',
+      expr: { type: 'call', fn: 'cidrMatch', args: [ip, ...networks.map((n): ValueExpr => ({ type: 'literal', value: n }))] },
+    });
+    const family = (addrs: string[], bits: number): Predicate => {
+      const byPrefix: Predicate[] = [cidrMatch(value, addrs)];
+      for (let p = 0; p <= bits; p++) {
+        const suffix = `/${p}`;
+        const base: ValueExpr = { type: 'call', fn: 'substring', args: [value, { type: 'literal', value: 0 }, { type: 'literal', value: -suffix.length }] };
+        byPrefix.push(and([{ type: 'compare', field: f, op: 'endswith', values: [suffix], options: { caseSensitive: true } }, cidrMatch(base, addrs.map((a) => `${a}${suffix}`))]));
+      }
+      const colon: Predicate = { type: 'compare', field: f, op: 'contains', values: [':'], options: { caseSensitive: true } };
+      return and([bits === 32 ? not(colon) : colon, or(byPrefix)]);
+    };
+    const families: Predicate[] = [];
+    if (addresses.v4.length > 0) families.push(family(addresses.v4, 32));
+    if (addresses.v6.length > 0) families.push(family(addresses.v6, 128));
+    const unpadded: Predicate = not({ type: 'compare', field: f, op: 'contains', values: SPACES, options: { caseSensitive: true } });
+    return and([unpadded, or(families)]);
+  };
+  return or([one(field), { type: 'elements', field, quantifier: 'any', where: one({ name: '', schema: field.schema }) }]);
 }
 
 /** Multi-key comparison: `{Condition, Values: [{KeyPath: a}, {KeyPath: b}]}`. */
