@@ -80,5 +80,24 @@ test('a bad --geoip-city or --users file stops the scan with one line naming it'
   const users = put('bad-users.csv', 'login,countryCode\nx@y.z,Narnia\n');
   r = run(['scan', log, '--memory', '--users', users, '--quiet']);
   assert.equal(r.code, 2);
-  assert.equal(r.err, `error: ${users}:2: unknown country "Narnia" (an ISO 3166 two-letter code or an English name)\n`);
+  assert.equal(r.err, `warning: ${users}:2: unknown country "Narnia" (an ISO 3166 two-letter code or an English name); skipped\nerror: ${users}: no usable users (1 bad row skipped)\n`);
+});
+
+test('scan --users is for that scan only: nothing is stored in --state; users import warns per bad row and replaces', () => {
+  const state = join(dir, 'state-users.sqlite');
+  const users = put('scan-users.csv', 'login,city,state,countryCode\nhomer.simpson@duff.com,Springfield,Ohio,US\nbad@duff.com,X,,Narnia\n');
+  const far = logEvent({ uuid: 'far2', client: { ipAddress: '185.220.101.7', geographicalContext: { country: 'Germany', city: 'Berlin', geolocation: { lat: 52.52, lon: 13.405 } } }, securityContext: { isProxy: true } });
+  const log = put('log-users.ndjson', JSON.stringify(far) + '\n');
+  const rule = `${RULES}okta_threat_brief_proxy_geolocation_mismatch.yml`;
+  let r = run(['scan', log, '--rules', rule, '--state', state, '--format', 'ndjson', '--users', users, '--fresh']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.trim().split('\n').filter(Boolean).length, 1, 'the far proxy session alerts with the scan\'s users');
+  assert.match(r.err, new RegExp(`warning: ${users.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: unknown country "Narnia" .*; skipped`));
+  r = run(['scan', log, '--rules', rule, '--state', state, '--format', 'ndjson', '--fresh', '--quiet']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.trim(), '', 'the users were not stored in the state');
+  r = run(['users', 'import', users, '--state', state]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /imported 1 user profiles from .* \(1 bad rows skipped\)/);
+  assert.match(r.err, /:3: unknown country "Narnia"/);
 });

@@ -9,6 +9,12 @@
  * source first; `source` lists every source that classified the address, most trusted first.
  * Okta's `isProxy: false` does not clear a list's verdict (Okta's "known proxy" set is not a
  * superset of the Tor exit list), and a list never clears Okta's `isProxy: true`.
+ *
+ * Okta's explicit not-anonymous: when the address's service categories say `isAnonymous: false`
+ * (and none says true) — a corporate VPN such as GlobalProtect — the address is not anonymous:
+ * those categories set no vpn/proxy flag (their operator is still the `service`), and neither do
+ * VPN or proxy lists (Okta's per-event verdict on that very address is more specific than a
+ * network list); Tor and Apple relay lists still count (`isProxy: true` alone does not).
  */
 import type { Json, JsonObject } from '../event/types.js';
 import type { ListHit } from './intel.js';
@@ -52,7 +58,12 @@ export function classify(okta: OktaVerdict, hits: readonly ListHit[], asnHit: Li
     if (s && a.service === null) a.service = s;
   };
   const cats = categoriesOf(okta.ipDetails);
+  const notAnonymous = cats.some((c) => c['isAnonymous'] === false || c['isAnonymous'] === 'false') && !cats.some((c) => c['isAnonymous'] === true || c['isAnonymous'] === 'true');
   for (const c of cats) {
+    if (notAnonymous) {
+      name(typeof c['operator'] === 'string' && c['operator'] !== '' ? c['operator'] : undefined);
+      continue;
+    }
     const type = String(c['type'] ?? '').toLowerCase();
     const operator = typeof c['operator'] === 'string' && c['operator'] !== '' ? c['operator'] : undefined;
     if (operator && RELAY.test(operator)) {
@@ -61,7 +72,7 @@ export function classify(okta: OktaVerdict, hits: readonly ListHit[], asnHit: Li
     } else if (type === 'tor') a.tor = true;
     else if (type.includes('vpn')) a.vpn = true;
     else if (type.includes('proxy')) a.proxy = true;
-    if (c['isAnonymous'] === true) a.anonymous = true;
+    if (c['isAnonymous'] === true || c['isAnonymous'] === 'true') a.anonymous = true;
     name(operator);
   }
   if (cats.length > 0) a.source.push('okta:ipServiceCategories');
@@ -75,6 +86,7 @@ export function classify(okta: OktaVerdict, hits: readonly ListHit[], asnHit: Li
   }
   for (const h of [...hits, ...(asnHit ? [asnHit] : [])]) {
     const k = h.kind === 'asn' ? h.category : h.kind;
+    if (notAnonymous && (k === 'vpn' || k === 'proxy')) continue; // overruled by Okta (above)
     if (k === 'tor') a.tor = true;
     else if (k === 'apple-relay') a.relay = true;
     else if (k === 'vpn') a.vpn = true;
@@ -84,7 +96,7 @@ export function classify(okta: OktaVerdict, hits: readonly ListHit[], asnHit: Li
     a.source.push(h.source);
   }
   // Okta says "a known proxy" and nothing more specific is known: an anonymizing proxy.
-  if (oktaProxy && !a.tor && !a.vpn && !a.relay) a.proxy = true;
+  if (oktaProxy && !notAnonymous && !a.tor && !a.vpn && !a.relay) a.proxy = true;
   a.anonymous = a.anonymous || a.tor || a.vpn || a.relay || a.proxy;
   return a;
 }

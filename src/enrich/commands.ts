@@ -7,7 +7,7 @@ import type { StateStore } from '../store/types.js';
 import { EnrichInputError, safeUrl } from './errors.js';
 import { importList, listVersions, type ImportResult, type ListVersion } from './intel.js';
 import { ASN_CATEGORIES, DEFAULT_SOURCES, LIST_KINDS, type AsnCategory, type ListKind } from './lists.js';
-import { importUsers, parseUsers } from './users.js';
+import { importUsers, parseUsers, type UserProfile } from './users.js';
 
 export function checkKind(kind: string | undefined): ListKind {
   if (!kind) throw new EnrichInputError(`--kind is required (one of ${LIST_KINDS.join(', ')})`);
@@ -40,8 +40,11 @@ export function readText(path: string, what: string): string {
   return buf.toString('utf8');
 }
 
+/** The largest list `--refresh` downloads (Apple's relay CSV, the largest source, is ~12 MB). */
+export const MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024;
+
 /** Download a list; any failure is one line naming the URL (without credentials or query). */
-export async function download(url: string, timeoutMs = 30_000): Promise<string> {
+export async function download(url: string, timeoutMs = 30_000, maxBytes = MAX_DOWNLOAD_BYTES): Promise<string> {
   const shownUrl = safeUrl(url);
   let res: Response;
   try {
@@ -61,7 +64,31 @@ export async function download(url: string, timeoutMs = 30_000): Promise<string>
     throw new EnrichInputError(`--refresh ${shownUrl}: cannot download (${why}); offline? import a downloaded copy with: oktopus intel import FILE --kind KIND`);
   }
   if (!res.ok) throw new EnrichInputError(`--refresh ${shownUrl}: the server answered HTTP ${res.status}`);
-  return await res.text();
+  const tooBig = () => new EnrichInputError(`--refresh ${shownUrl}: the download is larger than ${Math.round(maxBytes / 1048576)} MiB, the most a list may be; download it yourself and import the file if it is right`);
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooBig();
+  }
+  // Count what arrives (the length may be absent, wrong, or of compressed data).
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    if (res.body) {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        total += chunk.byteLength;
+        if (total > maxBytes) {
+          await res.body.cancel().catch(() => undefined);
+          throw tooBig();
+        }
+        chunks.push(chunk);
+      }
+    }
+  } catch (e) {
+    if (e instanceof EnrichInputError) throw e;
+    throw new EnrichInputError(`--refresh ${shownUrl}: the download failed (${(e as Error).message.split('\n')[0]})`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export interface IntelImportOptions {
@@ -94,6 +121,21 @@ export function intelList(store: StateStore): ListVersion[] {
   return listVersions(store);
 }
 
-export function usersImport(store: StateStore, file: string): number {
-  return importUsers(store, parseUsers(readText(file, 'users file'), file));
+/**
+ * A users file's profiles; each bad row skipped is one `warn` line (`FILE:LINE: reason`), at most
+ * 20, then one line with the count of the others.
+ */
+export function readUsers(file: string, warn: (line: string) => void, limit = 20): { users: UserProfile[]; skipped: number } {
+  let skipped = 0;
+  const users = parseUsers(readText(file, 'users file'), file, (m) => {
+    if (++skipped <= limit) warn(`warning: ${m}; skipped`);
+  });
+  if (skipped > limit) warn(`warning: ${file}: ${skipped - limit} more bad rows skipped (${skipped} in all)`);
+  return { users, skipped };
+}
+
+/** `oktopus users import FILE`: replaces the stored directory with the file's profiles. */
+export function usersImport(store: StateStore, file: string, warn: (line: string) => void = () => {}): { imported: number; skipped: number } {
+  const { users, skipped } = readUsers(file, warn);
+  return { imported: importUsers(store, users), skipped };
 }

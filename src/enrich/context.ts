@@ -6,12 +6,14 @@
 import type { StateStore } from '../store/types.js';
 import { IntelIndex } from './intel.js';
 import { MmdbFile, defaultCountryDb } from './mmdb.js';
-import { UserDirectory } from './users.js';
+import { UserDirectory, type UserProfile } from './users.js';
 import type { BaselineOptions } from './baseline.js';
 
 export interface EnrichmentOptions {
   /** Where imported lists and user profiles are read from. */
   store?: StateStore;
+  /** User profiles for this run only (`scan --users FILE`): used instead of the stored directory. */
+  users?: readonly UserProfile[];
   /** The user's GeoIP2/GeoLite2 City (or Country) MMDB. */
   geoipCity?: string;
   /** The user's GeoIP2/GeoLite2 ASN MMDB. */
@@ -51,10 +53,10 @@ export class EnrichmentContext {
     this.store = opts.store;
     this.disabled = opts.disabled === true;
     if (opts.baseline) this.baselineOptions = opts.baseline;
-    this.users = new UserDirectory(opts.store);
-    if (opts.geoipCity) this.city = new MmdbFile(opts.geoipCity, '--geoip-city');
-    if (opts.geoipAsn) this.asnDb = new MmdbFile(opts.geoipAsn, '--geoip-asn');
-    if (opts.geoipCountry) this.country = new MmdbFile(opts.geoipCountry, '--geoip-country');
+    this.users = new UserDirectory(opts.store, opts.users);
+    if (opts.geoipCity) this.city = new MmdbFile(opts.geoipCity, '--geoip-city', 'geo');
+    if (opts.geoipAsn) this.asnDb = new MmdbFile(opts.geoipAsn, '--geoip-asn', 'asn');
+    if (opts.geoipCountry) this.country = new MmdbFile(opts.geoipCountry, '--geoip-country', 'geo');
     else if (opts.defaultGeo) this.countryPath = defaultCountryDb();
   }
 
@@ -68,7 +70,7 @@ export class EnrichmentContext {
 
   /** The country database, opened at first use (the shipped default is ~8 MB). */
   get countryDb(): MmdbFile | undefined {
-    if (this.country === undefined) this.country = this.countryPath ? new MmdbFile(this.countryPath, 'default country database') : null;
+    if (this.country === undefined) this.country = this.countryPath ? new MmdbFile(this.countryPath, 'default country database', 'geo') : null;
     return this.country ?? undefined;
   }
 

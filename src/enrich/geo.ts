@@ -111,3 +111,117 @@ export function countryName(code: string): string | undefined {
     return undefined;
   }
 }
+
+// ── First-level subdivisions (states, provinces, nations, Länder) ─────────────────────────────
+//
+// Written for this project, for the countries where sign-ins and directories most often name a
+// state: approximate centre (±0.5°) and reach (km, rounded up: about the farthest the region's
+// edge is from that centre, so a place known only by its region is within `reach` of the
+// centre). Entry: `CC CODE lat lon reach Name[/Alias…]`; CODE is the ISO 3166-2 suffix (or the
+// postal abbreviation where they are the same). Looked up by code (`NY`, `US-NY`) or name, any
+// case, accents ignored.
+const REGIONS_TEXT = `
+US AL 32.8 -86.8 350 Alabama|US AK 64.0 -152.0 1500 Alaska|US AZ 34.3 -111.7 400 Arizona|US AR 34.9 -92.4 300 Arkansas
+US CA 37.2 -119.5 650 California|US CO 39.0 -105.5 350 Colorado|US CT 41.6 -72.7 100 Connecticut|US DE 39.0 -75.5 120 Delaware
+US DC 38.9 -77.03 15 District of Columbia/Washington, D.C./Washington DC|US FL 28.6 -82.4 600 Florida|US GA 32.7 -83.4 350 Georgia
+US HI 20.3 -156.4 450 Hawaii|US ID 44.4 -114.6 520 Idaho|US IL 40.0 -89.2 350 Illinois|US IN 39.9 -86.3 250 Indiana
+US IA 42.1 -93.5 300 Iowa|US KS 38.5 -98.4 350 Kansas|US KY 37.5 -85.3 400 Kentucky|US LA 31.0 -92.0 350 Louisiana
+US ME 45.4 -69.2 300 Maine|US MD 39.0 -76.8 250 Maryland|US MA 42.3 -71.8 200 Massachusetts|US MI 44.3 -85.4 500 Michigan
+US MN 46.3 -94.3 450 Minnesota|US MS 32.7 -89.7 300 Mississippi|US MO 38.4 -92.5 350 Missouri|US MT 47.0 -109.6 550 Montana
+US NE 41.5 -99.8 400 Nebraska|US NV 39.3 -116.6 550 Nevada|US NH 43.7 -71.6 180 New Hampshire|US NJ 40.2 -74.7 170 New Jersey
+US NM 34.4 -106.1 400 New Mexico|US NY 42.9 -75.5 400 New York|US NC 35.5 -79.4 480 North Carolina|US ND 47.4 -100.5 400 North Dakota
+US OH 40.3 -82.8 300 Ohio|US OK 35.6 -97.5 520 Oklahoma|US OR 43.9 -120.6 450 Oregon|US PA 40.9 -77.8 350 Pennsylvania
+US RI 41.7 -71.5 60 Rhode Island|US SC 33.9 -80.9 300 South Carolina|US SD 44.4 -100.2 400 South Dakota|US TN 35.9 -86.4 450 Tennessee
+US TX 31.5 -99.3 750 Texas|US UT 39.3 -111.7 400 Utah|US VT 44.1 -72.7 180 Vermont|US VA 37.5 -78.9 450 Virginia
+US WA 47.4 -120.5 400 Washington|US WV 38.6 -80.6 250 West Virginia|US WI 44.6 -89.9 350 Wisconsin|US WY 43.0 -107.5 400 Wyoming
+CA AB 55.0 -115.0 700 Alberta|CA BC 54.0 -125.0 1000 British Columbia|CA MB 55.0 -97.0 800 Manitoba|CA NB 46.6 -66.4 250 New Brunswick
+CA NL 53.1 -57.7 1000 Newfoundland and Labrador/Newfoundland|CA NS 45.0 -63.0 350 Nova Scotia|CA ON 50.0 -85.0 900 Ontario
+CA PE 46.4 -63.2 120 Prince Edward Island|CA QC 52.0 -72.0 1200 Quebec/Québec|CA SK 54.0 -106.0 700 Saskatchewan
+CA NT 64.8 -119.0 1200 Northwest Territories|CA NU 70.0 -90.0 2000 Nunavut|CA YT 63.6 -135.8 600 Yukon
+GB ENG 52.6 -1.5 420 England/EN|GB SCT 56.8 -4.2 450 Scotland/SC|GB WLS 52.4 -3.8 150 Wales/WA|GB NIR 54.6 -6.7 100 Northern Ireland/NI
+IE L 53.2 -7.0 130 Leinster|IE M 52.3 -8.7 170 Munster|IE C 53.7 -9.0 130 Connacht/Connaught|IE U 54.8 -7.7 100 Ulster
+DE BW 48.6 9.0 170 Baden-Württemberg|DE BY 48.9 11.4 250 Bavaria/Bayern|DE BE 52.52 13.4 25 Berlin|DE BB 52.4 13.0 170 Brandenburg
+DE HB 53.1 8.8 60 Bremen|DE HH 53.55 10.0 25 Hamburg|DE HE 50.6 9.0 150 Hesse/Hessen|DE MV 53.8 12.6 200 Mecklenburg-Vorpommern/Mecklenburg-Western Pomerania
+DE NI 52.8 9.1 250 Lower Saxony/Niedersachsen|DE NW 51.5 7.6 170 North Rhine-Westphalia/Nordrhein-Westfalen|DE RP 49.9 7.4 150 Rhineland-Palatinate/Rheinland-Pfalz
+DE SL 49.4 6.95 40 Saarland|DE SN 51.0 13.3 150 Saxony/Sachsen|DE ST 52.0 11.7 150 Saxony-Anhalt/Sachsen-Anhalt
+DE SH 54.2 9.7 150 Schleswig-Holstein|DE TH 50.9 11.0 120 Thuringia/Thüringen
+AU NSW -32.2 147.0 800 New South Wales|AU VIC -36.9 144.3 450 Victoria|AU QLD -22.5 144.5 1300 Queensland|AU SA -30.0 135.8 900 South Australia
+AU WA -25.5 122.0 1300 Western Australia|AU TAS -42.0 146.6 250 Tasmania|AU NT -19.4 133.4 900 Northern Territory|AU ACT -35.5 149.0 50 Australian Capital Territory
+`;
+
+// Countries small enough that knowing the country places an address within `reach` km of its
+// centroid (whatever region they name): they count as region precision.
+const SMALL_COUNTRIES_TEXT = 'SG 30|HK 40|MO 10|LU 60|MC 5|SM 15|VA 2|LI 20|AD 20|MT 40|BH 40|GI 5|JE 15|GG 15|IM 35|BB 25|KY 60';
+
+export interface Region {
+  lat: number;
+  lon: number;
+  /** How far the region's edge may be from lat/lon, in km. */
+  reachKm: number;
+}
+
+const fold = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[.\s]+/g, ' ').trim();
+
+const REGIONS = new Map<string, Region>();
+for (const item of REGIONS_TEXT.split(/[|\n]/)) {
+  const m = /^\s*([A-Z]{2}) (\w+) (-?[\d.]+) (-?[\d.]+) (\d+) (.+?)\s*$/.exec(item);
+  if (!m) continue;
+  const r: Region = { lat: Number(m[3]), lon: Number(m[4]), reachKm: Number(m[5]) };
+  for (const k of [m[2]!, ...m[6]!.split('/')]) REGIONS.set(`${m[1]}:${fold(k)}`, r);
+}
+const SMALL = new Map<string, number>();
+for (const item of SMALL_COUNTRIES_TEXT.split('|')) {
+  const [cc, reach] = item.split(' ');
+  SMALL.set(cc!, Number(reach));
+}
+
+/**
+ * A first-level subdivision of a country (`US` + `New York`, `NY` or `US-NY`), or the whole of a
+ * small country (Singapore, Luxembourg, …) whatever region is named; undefined when unknown.
+ */
+export function regionOf(cc: string | undefined | null, region: string | undefined | null): Region | undefined {
+  if (!cc) return undefined;
+  const c = cc.toUpperCase();
+  const small = SMALL.get(c);
+  if (small !== undefined) {
+    const centre = CENTROIDS.get(c);
+    return centre ? { ...centre, reachKm: small } : undefined;
+  }
+  if (!region) return undefined;
+  let key = fold(region);
+  if (key.startsWith(c.toLowerCase() + '-')) key = key.slice(3);
+  return REGIONS.get(`${c}:${key}`);
+}
+
+/** Countries with a table of regions (docs/enrichment.md). */
+export function regionCountries(): string[] {
+  return [...new Set([...REGIONS.keys()].map((k) => k.slice(0, 2)))];
+}
+
+/** How precisely a location is known, finest first. */
+export type Precision = 'point' | 'city' | 'region' | 'country';
+const RANK: Record<string, number> = { point: 0, city: 1, region: 2, country: 3 };
+
+export interface Located {
+  lat: number;
+  lon: number;
+  precision: string;
+  /** For `region`: how far the real place may be from lat/lon. */
+  uncertainty_km?: number | null;
+}
+
+/**
+ * Distance between two located places, when both are known to at least region precision: a
+ * `region` end makes it a lower bound (the centre distance minus each region's reach, never below
+ * 0), so "far" stays far whichever part of the region the user is in. Undefined when either end
+ * is known only to its country.
+ */
+export function placeDistance(a: Located, b: Located): { km: number; precision: Precision } | undefined {
+  const ra = RANK[a.precision] ?? 3;
+  const rb = RANK[b.precision] ?? 3;
+  const worst = Math.max(ra, rb);
+  if (worst > 2) return undefined;
+  let km = haversineKm(a.lat, a.lon, b.lat, b.lon);
+  if (worst === 2) km = Math.max(0, km - (a.precision === 'region' ? a.uncertainty_km ?? 0 : 0) - (b.precision === 'region' ? b.uncertainty_km ?? 0 : 0));
+  return { km: Math.round(km), precision: (['point', 'city', 'region'] as const)[worst]! };
+}

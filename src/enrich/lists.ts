@@ -14,7 +14,8 @@
  *    or `hosting`, `proxy`, `tor`): which class an address announced by those ASNs gets.
  *
  * A line that is none of these makes the whole import fail with `file:line: reason`; nothing is
- * stored then (the previous version of the list stays in use).
+ * stored then (the previous version of the list stays in use). So does a network wider than
+ * /8 (IPv4) or /16 (IPv6): `0.0.0.0/0` in a VPN list would mark every address as a VPN.
  */
 import { parseCidr } from './prefix.js';
 import { EnrichInputError, shown } from './errors.js';
@@ -47,9 +48,16 @@ function isComment(line: string): boolean {
   return line === '' || line.startsWith('#') || line.startsWith(';') || line.startsWith('//');
 }
 
+/** The widest network a list may hold: /8 for IPv4, /16 for IPv6. */
+export const MIN_PREFIX = { 4: 8, 6: 16 } as const;
+
 function networkOrFail(text: string, where: string, what = 'an IP address or network (CIDR)'): string {
   const net = parseCidr(text);
   if (!net) throw new EnrichInputError(`${where}: expected ${what}, got ${shown(text)}`);
+  const min = MIN_PREFIX[net.ip.family];
+  if (net.bits < min) {
+    throw new EnrichInputError(`${where}: network ${shown(text.trim())} is too wide (/${net.bits}; at most /${min} for IPv${net.ip.family}): it would classify a large part of the internet`);
+  }
   return text.trim();
 }
 

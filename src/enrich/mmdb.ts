@@ -25,6 +25,8 @@ export interface GeoRecord {
   lat?: number;
   lon?: number;
   timezone?: string;
+  /** MaxMind's `location.accuracy_radius` (km), when given. */
+  accuracy_km?: number;
 }
 
 export interface AsnRecord {
@@ -58,6 +60,8 @@ export function geoOf(r: Rec): GeoRecord {
     out.lat = lat;
     out.lon = lon;
   }
+  const acc = num(loc?.['accuracy_radius']);
+  if (acc !== undefined) out.accuracy_km = acc;
   const tz = str(loc?.['time_zone']) ?? str(r['timezone']);
   if (tz) out.timezone = tz;
   return out;
@@ -80,7 +84,12 @@ export class MmdbFile {
   failures = 0;
   private readonly reader: Reader<Rec>;
 
-  constructor(readonly path: string, readonly label: string) {
+  /**
+   * `expect`: what the flag needs: `geo` (City or Country) or `asn` (ASN or ISP). A database whose
+   * `database_type` names the other kind (or another product, e.g. Anonymous-IP) is refused with
+   * one line naming the flag, the file and its type; a type that names neither is accepted.
+   */
+  constructor(readonly path: string, readonly label: string, expect?: 'geo' | 'asn') {
     let buf: Buffer;
     try {
       buf = readFileSync(path);
@@ -98,6 +107,12 @@ export class MmdbFile {
     }
     this.databaseType = md.databaseType;
     this.buildEpoch = md.buildEpoch;
+    const kind = databaseKind(md.databaseType);
+    if (expect && kind && kind !== expect) {
+      const want = expect === 'asn' ? 'an ASN database' : 'a City or Country database';
+      const is = kind === 'asn' ? 'an ASN database, ' : kind === 'geo' ? 'a City/Country database, ' : '';
+      throw new EnrichInputError(`${label} ${path}: database_type ${JSON.stringify(md.databaseType)} is ${is}not ${want}`);
+    }
     // Walk a few addresses now so that a damaged search tree or data section is reported at
     // start, with the file's name, instead of surfacing (silently) during the scan.
     for (const probe of md.ipVersion === 6 ? ['1.1.1.1', '8.8.8.8', '81.2.69.160', '2001:4860:4860::8888', '2a02:26f0::1'] : ['1.1.1.1', '8.8.8.8', '81.2.69.160']) {
@@ -117,6 +132,18 @@ export class MmdbFile {
       return undefined;
     }
   }
+}
+
+/**
+ * What an MMDB's `database_type` says it holds: `geo` (…City…, …Country…, e.g. GeoLite2-City,
+ * "country ipvAll"), `asn` (…ASN…, …ISP…), `other` (Anonymous-IP, Connection-Type, Domain, …), or
+ * undefined when the name says nothing known (test and custom databases).
+ */
+export function databaseKind(type: string): 'geo' | 'asn' | 'other' | undefined {
+  if (/city|country|enterprise/i.test(type)) return 'geo';
+  if (/(^|[^a-z])(asn|isp)([^a-z]|$)/i.test(type)) return 'asn';
+  if (/anonymous|connection|domain|user-count|densityincome/i.test(type)) return 'other';
+  return undefined;
 }
 
 function oneLine(e: unknown): string {

@@ -6,16 +6,23 @@
  * `country`: a code or an English name), `timezone`, and optionally `lat` / `lon`. JSON may also
  * be Okta's own user objects (`GET /api/v1/users`: the fields under `profile`).
  *
- * The profile location is the given `lat`/`lon` (precision `point`), else the centroid of the
- * profile's country (precision `country`): no city gazetteer ships with oktopus; see
- * docs/enrichment.md for what that means for distances.
+ * The profile location is the given `lat`/`lon` (precision `point`), else the centre of the
+ * profile's state when the country has a table of regions (precision `region`, with the region's
+ * reach as `uncertainty_km`), else the centroid of the profile's country (precision `country`,
+ * too coarse for a distance). No city gazetteer ships with oktopus: docs/enrichment.md.
  *
- * Stored in the state store, namespace `users`, key = lower-cased login.
+ * A bad row is skipped with a warning (`FILE:LINE: reason`); a file that cannot be read as a
+ * whole (no login column, unterminated quote, invalid JSON document) or has no usable row is
+ * refused. Values are stored as given: a city of `=HYPERLINK(…)` stays that string (oktopus writes
+ * no spreadsheet; escape it yourself if you export profiles to one).
+ *
+ * Stored in the state store, namespace `users`, key = lower-cased login. An import replaces the
+ * whole directory; `scan --users FILE` keeps the file's profiles in memory for that scan only.
  */
 import type { Json, JsonObject } from '../event/types.js';
 import type { StateStore } from '../store/types.js';
 import { EnrichInputError, shown } from './errors.js';
-import { countryCentroid, countryCode } from './geo.js';
+import { countryCentroid, countryCode, regionOf } from './geo.js';
 
 export const USERS_NS = 'users';
 
@@ -28,7 +35,23 @@ export interface UserProfile {
   /** Where the profile places the user, and how precisely. */
   lat?: number;
   lon?: number;
-  precision?: 'point' | 'country';
+  precision?: 'point' | 'region' | 'country';
+  /** For `region`: how far the user may be from lat/lon (the region's reach), km. */
+  uncertainty_km?: number;
+}
+
+/**
+ * Where a profile places its user: the given lat/lon, else its state's centre (when the country
+ * has a table of regions), else its country's centroid. Also for profiles stored by older
+ * versions (which placed everyone without lat/lon at the country centroid).
+ */
+export function profilePlace(p: UserProfile): { lat: number; lon: number; precision: 'point' | 'region' | 'country'; uncertainty_km?: number } | undefined {
+  if (p.precision === 'point' && p.lat !== undefined && p.lon !== undefined) return { lat: p.lat, lon: p.lon, precision: 'point' };
+  if (!p.countryCode) return undefined;
+  const r = regionOf(p.countryCode, p.state);
+  if (r) return { lat: r.lat, lon: r.lon, precision: 'region', uncertainty_km: r.reachKm };
+  const c = countryCentroid(p.countryCode);
+  return c ? { lat: c.lat, lon: c.lon, precision: 'country' } : undefined;
 }
 
 const ALIASES: Record<string, keyof UserProfile | 'country'> = {
@@ -119,18 +142,33 @@ function toProfile(rec: Record<string, unknown>, where: string): UserProfile {
     p.lat = lat;
     p.lon = lon;
     p.precision = 'point';
-  } else if (p.countryCode) {
-    const c0 = countryCentroid(p.countryCode);
-    if (c0) {
-      p.lat = c0.lat;
-      p.lon = c0.lon;
-      p.precision = 'country';
+  } else {
+    const at = profilePlace(p);
+    if (at) {
+      p.lat = at.lat;
+      p.lon = at.lon;
+      p.precision = at.precision;
+      if (at.uncertainty_km !== undefined) p.uncertainty_km = at.uncertainty_km;
     }
   }
   return p;
 }
 
-function parseCsv(text: string, name: string): UserProfile[] {
+/** Called for each row that is skipped, with `FILE:LINE: reason`. */
+export type OnSkip = (message: string) => void;
+
+/** `toProfile`, or undefined after reporting the row's problem to `skip`. */
+function tryProfile(make: () => UserProfile, skip: OnSkip): UserProfile | undefined {
+  try {
+    return make();
+  } catch (e) {
+    if (!(e instanceof EnrichInputError)) throw e;
+    skip(e.message);
+    return undefined;
+  }
+}
+
+function parseCsv(text: string, name: string, skip: OnSkip): UserProfile[] {
   const rows = csvRows(text, name);
   const header = rows.shift();
   if (!header) throw new EnrichInputError(`${name}: empty users file`);
@@ -138,12 +176,17 @@ function parseCsv(text: string, name: string): UserProfile[] {
   if (!cols.some((c) => ALIASES[c.toLowerCase()] === 'login')) {
     throw new EnrichInputError(`${name}:${header.line}: the header row needs a login (or email) column, got ${shown(header.cells.join(','))}`);
   }
-  return rows.map((r) => {
-    if (r.cells.length > cols.length) throw new EnrichInputError(`${name}:${r.line}: ${r.cells.length} fields, the header has ${cols.length}`);
-    const rec: Record<string, unknown> = {};
-    cols.forEach((c, i) => (rec[c] = r.cells[i]));
-    return toProfile(rec, `${name}:${r.line}`);
-  });
+  const out: UserProfile[] = [];
+  for (const r of rows) {
+    const p = tryProfile(() => {
+      if (r.cells.length > cols.length) throw new EnrichInputError(`${name}:${r.line}: ${r.cells.length} fields, the header has ${cols.length}`);
+      const rec: Record<string, unknown> = {};
+      cols.forEach((c, i) => (rec[c] = r.cells[i]));
+      return toProfile(rec, `${name}:${r.line}`);
+    }, skip);
+    if (p) out.push(p);
+  }
+  return out;
 }
 
 function flatten(u: unknown, where: string): Record<string, unknown> {
@@ -154,7 +197,7 @@ function flatten(u: unknown, where: string): Record<string, unknown> {
   return profile && typeof profile === 'object' && !Array.isArray(profile) ? { ...(profile as object) } : o;
 }
 
-function parseJson(text: string, name: string): UserProfile[] {
+function parseJson(text: string, name: string, skip: OnSkip): UserProfile[] {
   const trimmed = text.trim();
   let list: unknown[];
   if (trimmed.startsWith('[') || (trimmed.startsWith('{') && !trimmed.includes('\n{'))) {
@@ -166,47 +209,78 @@ function parseJson(text: string, name: string): UserProfile[] {
     }
     const users = Array.isArray(doc) ? doc : (doc as Record<string, unknown>)['users'];
     list = Array.isArray(users) ? users : [doc];
-    return list.map((u, i) => toProfile(flatten(u, `${name}: user ${i + 1}`), `${name}: user ${i + 1}`));
+    const out: UserProfile[] = [];
+    list.forEach((u, i) => {
+      const p = tryProfile(() => toProfile(flatten(u, `${name}: user ${i + 1}`), `${name}: user ${i + 1}`), skip);
+      if (p) out.push(p);
+    });
+    return out;
   }
   // NDJSON: one user per line.
   const out: UserProfile[] = [];
   text.split(/\r?\n/).forEach((l, i) => {
     if (l.trim() === '') return;
-    let u: unknown;
-    try {
-      u = JSON.parse(l);
-    } catch (e) {
-      throw new EnrichInputError(`${name}:${i + 1}: invalid JSON: ${(e as Error).message.split('\n')[0]}`);
-    }
-    out.push(toProfile(flatten(u, `${name}:${i + 1}`), `${name}:${i + 1}`));
+    const p = tryProfile(() => {
+      let u: unknown;
+      try {
+        u = JSON.parse(l);
+      } catch (e) {
+        throw new EnrichInputError(`${name}:${i + 1}: invalid JSON: ${(e as Error).message.split('\n')[0]}`);
+      }
+      return toProfile(flatten(u, `${name}:${i + 1}`), `${name}:${i + 1}`);
+    }, skip);
+    if (p) out.push(p);
   });
   return out;
 }
 
-/** Parse a users file's text: JSON when it starts with `[` or `{`, CSV otherwise. */
-export function parseUsers(text: string, name: string): UserProfile[] {
+/**
+ * Parse a users file's text: JSON when it starts with `[` or `{`, CSV otherwise. A bad row is
+ * skipped and reported to `skip` (default: the first bad row refuses the file); a file with no
+ * usable row is refused.
+ */
+export function parseUsers(text: string, name: string, skip?: OnSkip): UserProfile[] {
   const t = text.replace(/^\uFEFF/, '');
   const first = t.trimStart()[0];
-  const users = first === '[' || first === '{' ? parseJson(t, name) : parseCsv(t, name);
-  if (users.length === 0) throw new EnrichInputError(`${name}: no users`);
+  let skipped = 0;
+  const onSkip: OnSkip = (m) => {
+    skipped++;
+    if (!skip) throw new EnrichInputError(m);
+    skip(m);
+  };
+  const users = first === '[' || first === '{' ? parseJson(t, name, onSkip) : parseCsv(t, name, onSkip);
+  if (users.length === 0) throw new EnrichInputError(skipped ? `${name}: no usable users (${skipped} bad ${skipped === 1 ? 'row' : 'rows'} skipped)` : `${name}: no users`);
   return users;
 }
 
-/** Store profiles (all or nothing); returns how many. */
+/**
+ * Replace the stored directory with these profiles (in one transaction: users no longer in the
+ * file disappear); returns how many. A login given twice keeps its last row.
+ */
 export function importUsers(store: StateStore, users: UserProfile[]): number {
+  const byLogin = new Map(users.map((u) => [u.login.toLowerCase(), u]));
   store.transaction(() => {
-    for (const u of users) store.set(USERS_NS, u.login.toLowerCase(), u as unknown as Json);
+    const old = [...store.entries(USERS_NS)].map(([k]) => k);
+    for (const k of old) if (!byLogin.has(k)) store.delete(USERS_NS, k);
+    for (const [k, u] of byLogin) store.set(USERS_NS, k, u as unknown as Json);
   });
-  return users.length;
+  return byLogin.size;
 }
 
-/** Profiles by login, read from the store once each and remembered for the run. */
+/**
+ * Profiles by login: from the store (read once each and remembered for the run), or, when given
+ * (`scan --users FILE`), from these profiles only, in memory.
+ */
 export class UserDirectory {
   private readonly memo = new Map<string, UserProfile | null>();
-  constructor(private readonly store?: StateStore) {}
+  private readonly fixed?: Map<string, UserProfile>;
+  constructor(private readonly store?: StateStore, profiles?: readonly UserProfile[]) {
+    if (profiles) this.fixed = new Map(profiles.map((u) => [u.login.toLowerCase(), u]));
+  }
 
   get(login: string): UserProfile | undefined {
     const key = login.toLowerCase();
+    if (this.fixed) return this.fixed.get(key);
     let p = this.memo.get(key);
     if (p === undefined) {
       const v = this.store?.get(USERS_NS, key) as JsonObject | undefined;

@@ -17,11 +17,12 @@ import type { CanonicalEvent, Json, JsonObject } from '../event/types.js';
 import { compilePath } from '../schema/path.js';
 import { classify, type Anonymizer } from './classify.js';
 import type { EnrichmentContext } from './context.js';
-import { countryCentroid, countryCode, countryName, haversineKm } from './geo.js';
+import { countryCentroid, countryCode, countryName, placeDistance, regionOf } from './geo.js';
 import type { ListHit } from './intel.js';
-import { asnOf, geoOf } from './mmdb.js';
+import { asnOf, geoOf, type GeoRecord } from './mmdb.js';
 import { baselineView, isBaselineField } from './baseline.js';
 import { nonPublicRange, parseIp } from './prefix.js';
+import { profilePlace } from './users.js';
 
 const isObj = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
@@ -34,8 +35,14 @@ export interface GeoView extends JsonObject {
   city: string | null;
   lat: number | null;
   lon: number | null;
-  /** `point` (a geolocation), `city`, `country` (a country centroid). */
+  /**
+   * How precisely lat/lon place the address: `point` (Okta's geolocation), `city` (an MMDB city
+   * record), `region` (the centre of the state / province: src/enrich/geo.ts), `country` (the
+   * country's centroid: too coarse for a distance).
+   */
   precision: string;
+  /** For `region`: how far the address may be from lat/lon (the region's reach), km; else null. */
+  uncertainty_km: number | null;
   /** `okta` (geographicalContext), `mmdb:city`, `mmdb:country`, `list:apple-relay`. */
   source: string;
 }
@@ -68,11 +75,14 @@ function addressFacts(ip: string, ctx: EnrichmentContext): AddressFacts {
     const cityRec = ctx.city?.get(ip);
     let g = cityRec ? geoOf(cityRec) : undefined;
     if (g && (g.country_iso_code || g.lat !== undefined)) {
-      facts.mmdbGeo = geoView(g, g.lat !== undefined ? (g.city ? 'city' : 'point') : 'country', 'mmdb:city');
+      // City precision: a record with a city and coordinates, not flagged as coarse by MaxMind's
+      // accuracy radius (country-level records carry a country's centre with ~1000 km).
+      const isCity = g.lat !== undefined && g.city !== undefined && !(g.accuracy_km !== undefined && g.accuracy_km > 200);
+      facts.mmdbGeo = geoView(g, isCity ? 'city' : undefined, 'mmdb:city');
     } else {
       const cRec = ctx.countryDb?.get(ip);
       g = cRec ? geoOf(cRec) : undefined;
-      if (g?.country_iso_code) facts.mmdbGeo = geoView(g, 'country', 'mmdb:country');
+      if (g?.country_iso_code) facts.mmdbGeo = geoView(g, undefined, 'mmdb:country');
     }
   }
   if (ctx.ipMemo.size >= 100_000) ctx.ipMemo.clear();
@@ -80,16 +90,31 @@ function addressFacts(ip: string, ctx: EnrichmentContext): AddressFacts {
   return facts;
 }
 
-function geoView(g: { country_iso_code?: string; country_name?: string; region?: string; city?: string; lat?: number; lon?: number }, precision: string, source: string): GeoView {
-  let lat = g.lat ?? null;
-  let lon = g.lon ?? null;
-  let p = precision;
-  if ((lat === null || lon === null) && g.country_iso_code) {
-    const c = countryCentroid(g.country_iso_code);
-    if (c) {
+/**
+ * A GeoView. `precise`: the record's lat/lon place the address (`point` or `city`); otherwise
+ * they are replaced by the centre of its region (when src/enrich/geo.ts knows the region) or of
+ * its country, with that precision.
+ */
+function geoView(g: GeoRecord, precise: 'point' | 'city' | undefined, source: string): GeoView {
+  let lat: number | null = null;
+  let lon: number | null = null;
+  let p = 'country';
+  let uncertainty: number | null = null;
+  if (precise && g.lat !== undefined && g.lon !== undefined) {
+    lat = g.lat;
+    lon = g.lon;
+    p = precise;
+  } else if (g.country_iso_code) {
+    const r = regionOf(g.country_iso_code, g.region);
+    const c = r ? undefined : countryCentroid(g.country_iso_code);
+    if (r) {
+      lat = r.lat;
+      lon = r.lon;
+      p = 'region';
+      uncertainty = r.reachKm;
+    } else if (c) {
       lat = c.lat;
       lon = c.lon;
-      p = 'country';
     }
   }
   return {
@@ -100,6 +125,7 @@ function geoView(g: { country_iso_code?: string; country_name?: string; region?:
     lat,
     lon,
     precision: p,
+    uncertainty_km: uncertainty,
     source,
   };
 }
@@ -113,7 +139,7 @@ function oktaGeo(gc: unknown): GeoView | undefined {
   const lon = num(loc?.['lon']);
   if (!country && lat === undefined) return undefined;
   const cc = countryCode(country);
-  const g: Parameters<typeof geoView>[0] = {};
+  const g: GeoRecord = {};
   if (cc) g.country_iso_code = cc;
   if (country) g.country_name = country;
   const region = str(gc['state']);
@@ -124,7 +150,7 @@ function oktaGeo(gc: unknown): GeoView | undefined {
     g.lat = lat;
     g.lon = lon;
   }
-  return geoView(g, lat !== undefined ? 'point' : 'country', 'okta');
+  return geoView(g, lat !== undefined && lon !== undefined ? 'point' : undefined, 'okta');
 }
 
 export interface IpView extends JsonObject {
@@ -153,7 +179,7 @@ function ipViewOf(address: string, okta: { geo?: unknown; isProxy?: Json; ipDeta
   let geo = oktaGeo(okta.geo) ?? facts.mmdbGeo;
   if (!geo) {
     const relay = facts.hits.find((h) => h.kind === 'apple-relay' && h.country);
-    if (relay) geo = geoView({ country_iso_code: relay.country!, ...(relay.region ? { region: relay.region } : {}), ...(relay.city ? { city: relay.city } : {}) }, 'country', 'list:apple-relay');
+    if (relay) geo = geoView({ country_iso_code: relay.country!, ...(relay.region ? { region: relay.region } : {}), ...(relay.city ? { city: relay.city } : {}) }, undefined, 'list:apple-relay');
   }
   if (geo) view['geo'] = geo;
   return view;
@@ -217,20 +243,24 @@ export function userBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObjec
     if (p.state) profile['state'] = p.state;
     if (p.countryCode) profile['country_iso_code'] = p.countryCode;
     if (p.timezone) profile['timezone'] = p.timezone;
-    if (p.lat !== undefined && p.lon !== undefined) {
-      profile['lat'] = p.lat;
-      profile['lon'] = p.lon;
-      profile['precision'] = p.precision ?? 'point';
+    const home = profilePlace(p);
+    if (home) {
+      profile['lat'] = home.lat;
+      profile['lon'] = home.lon;
+      profile['precision'] = home.precision;
+      if (home.uncertainty_km !== undefined) profile['uncertainty_km'] = home.uncertainty_km;
     }
     out['profile'] = profile;
     const geo = ipBlock(ev, ctx)?.['geo'] as GeoView | undefined;
     if (geo?.country_iso_code && p.countryCode) out['profile_country_match'] = geo.country_iso_code === p.countryCode;
-    if (geo && geo.lat !== null && geo.lon !== null && p.lat !== undefined && p.lon !== undefined) {
-      // A profile known only to its country: inside that country counts as 0 km (a centroid
-      // would put a New Yorker 2,000 km from New York); outside, the distance to the centroid.
-      const sameCountry = p.precision === 'country' && geo.country_iso_code === p.countryCode;
-      out['profile_distance_km'] = sameCountry ? 0 : Math.round(haversineKm(p.lat, p.lon, geo.lat, geo.lon));
-      out['profile_distance_precision'] = p.precision === 'country' || geo.precision === 'country' ? 'country' : 'point';
+    if (geo && geo.lat !== null && geo.lon !== null && home) {
+      // Only when both ends are known to at least region precision (a country centroid is
+      // thousands of km off in a large country); with a region end, a lower bound.
+      const d = placeDistance(home, { lat: geo.lat, lon: geo.lon, precision: geo.precision, uncertainty_km: geo.uncertainty_km });
+      if (d) {
+        out['profile_distance_km'] = d.km;
+        out['profile_distance_precision'] = d.precision;
+      }
     }
     return out;
   });
@@ -317,7 +347,7 @@ export function ecsBlock(ev: CanonicalEvent, ctx: EnrichmentContext): JsonObject
       if (g.country_name) geo['country_name'] = g.country_name;
       if (g.region) geo['region_name'] = g.region;
       if (g.city) geo['city_name'] = g.city;
-      if (g.lat !== null && g.lon !== null && g.precision !== 'country') geo['location'] = { lat: g.lat, lon: g.lon };
+      if (g.lat !== null && g.lon !== null && (g.precision === 'point' || g.precision === 'city')) geo['location'] = { lat: g.lat, lon: g.lon };
       if (Object.keys(geo).length > 0) source['geo'] = geo;
     }
     if (ip['asn'] !== undefined) {
