@@ -28,12 +28,14 @@ import { explain, renderExplanation } from '../explain/explain.js';
 import { loadConfig, type Config } from './config.js';
 import { walkFiles } from '../util/walk.js';
 import { applyNoCode, applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption, registerTestCommand, setRuleRoots } from './test-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { EnrichmentContext } from '../enrich/context.js';
 import { EnrichInputError } from '../enrich/errors.js';
-import { describeVersion, intelImport, intelList, usersImport } from '../enrich/commands.js';
+import { describeVersion, intelImport, intelList, readUsers, usersImport } from '../enrich/commands.js';
 import { INTEL_NS } from '../enrich/intel.js';
 import { USERS_NS } from '../enrich/users.js';
 import type { Json } from '../event/types.js';
+import { registerLiveCommands } from './live-commands.js';
 
 export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
@@ -221,15 +223,14 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
   const badRecords = new BadRecordReport(err);
   const store = openStore(flags, config);
   try {
-    // Enrichment sources, once per run (docs/enrichment.md). Users given to the scan are stored
-    // in its state first (so they also work with --memory).
+    // Enrichment sources, once per run (docs/enrichment.md). Users given to the scan are its
+    // directory for this scan only, in memory (the stored one, `users import`, is not changed).
     const usersFile = flags.users ?? config.users;
-    if (usersFile) {
-      const n = usersImport(store, usersFile);
-      if (!flags.quiet) err(`users: ${n} profiles from ${usersFile}`);
-    }
+    const users = usersFile ? readUsers(usersFile, err).users : undefined;
+    if (usersFile && users && !flags.quiet) err(`users: ${users.length} profiles from ${usersFile} (for this scan)`);
     schema.enrichment = new EnrichmentContext({
       store,
+      ...(users ? { users } : {}),
       geoipCity: flags.geoipCity ?? config.geoipCity,
       geoipAsn: flags.geoipAsn ?? config.geoipAsn,
       geoipCountry: flags.geoipCountry ?? config.geoipCountry,
@@ -373,7 +374,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--geoip-asn <file>', 'GeoIP2/GeoLite2 ASN MMDB')
     .option('--geoip-country <file>', 'country MMDB replacing the shipped default')
     .option('--no-default-geoip', 'do not use the country database shipped with oktopus')
-    .option('--users <file>', 'user profiles (CSV or JSON: login, city, state, countryCode, timezone, lat, lon) for this scan')
+    .option('--users <file>', 'user profiles (CSV or JSON: login, city, state, countryCode, timezone, lat, lon) for this scan only, in memory (instead of the stored directory)')
     .addOption(pythonPathOption())
     .addOption(pythonTimeoutOption())
     .action(async (inputs: string[], flags: ScanFlags) => setExit(await scanCommand(inputs, flags)));
@@ -421,14 +422,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const users = program.command('users').description('user directory profiles (location) kept in the state store');
   users
     .command('import')
-    .description('import user profiles: CSV with a header, or JSON (login, city, state, countryCode, timezone, lat, lon)')
+    .description('replace the stored user profiles: CSV with a header, or JSON (login, city, state, countryCode, timezone, lat, lon); bad rows are skipped with a warning')
     .argument('<file>', 'CSV or JSON file')
     .addOption(stateOpt())
     .addOption(configOpt())
     .action((file: string, flags: { state?: string; config?: string }) => {
       const store = openStore({ state: flags.state }, loadConfig(flags.config));
       try {
-        process.stdout.write(`imported ${usersImport(store, file)} user profiles from ${file}\n`);
+        const r = usersImport(store, file, err);
+        process.stdout.write(`imported ${r.imported} user profiles from ${file}${r.skipped ? ` (${r.skipped} bad rows skipped)` : ''}; the directory now holds these only\n`);
       } finally {
         store.close();
       }
@@ -446,6 +448,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (rule: string, flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await explainCommand(rule, flags)));
 
   registerTestCommand(program, setExit);
+  registerLiveCommands(program, setExit, { load, openStore }); // watch, backfill (docs/live.md)
+  registerServeCommand(program, setExit); // oktopus serve (Event Hooks)
   const rules = program.command('rules').description('rule catalog');
   rules
     .command('list')

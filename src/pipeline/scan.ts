@@ -18,12 +18,12 @@ import { resolve } from 'node:path';
 import type { CanonicalEvent, Json } from '../event/types.js';
 import type { RuleIR } from '../ir/types.js';
 import type { SchemaContext } from '../schema/index.js';
-import type { StateStore, StoredAlert } from '../store/types.js';
+import type { StateStore } from '../store/types.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { batchPreparer } from '../engine/code/registry.js';
-import { isHiddenAlert } from '../engine/stages/correlation.js';
 import { adaptRecord, RecordError } from '../adapters/index.js';
 import { readRecords } from '../sources/files.js';
+import { alertDelivery, internalReason, summarise } from './common.js';
 import type { AlertSink, ScanSummary } from '../sinks/types.js';
 import type { Progress } from '../sinks/progress.js';
 
@@ -127,11 +127,6 @@ function plan(path: string, saved: FileCheckpoint | undefined): { skip: number; 
   return { skip: 0, fp: now, note: `${path}: changed since the last scan with this state; reading it again from the start (alerts already raised are not repeated)` };
 }
 
-function internalReason(e: unknown): string {
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'nested too deeply';
-  return e instanceof Error ? e.message : String(e);
-}
-
 export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const started = Date.now();
   const { store } = opts;
@@ -139,17 +134,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   const batchSize = opts.batchSize ?? 20000;
   let badRecords = 0;
 
-  const deliver = (alerts: StoredAlert[]): void => {
-    if (alerts.length === 0) return;
-    // Hidden alerts (Sigma correlation `generate: false`) are stored and fed back, not delivered.
-    for (const a of alerts) if (!isHiddenAlert(a.doc)) for (const s of opts.sinks) s.write(a);
-    store.markDelivered(alerts.map((a) => a.uuid));
-  };
-  const deliverUpdates = (): void => {
-    const updates = engine.takeUpdates();
-    for (const [uuid, doc] of updates) for (const s of opts.sinks) s.update?.(uuid, doc);
-    store.markDelivered([...updates.keys()]);
-  };
+  const { deliver, deliverUpdates } = alertDelivery(engine, store, opts.sinks);
 
   // Alerts a killed run committed but never handed to the sinks.
   deliver(store.pendingAlerts());
@@ -275,18 +260,6 @@ export async function runScan(opts: ScanOptions): Promise<ScanResult> {
   await preparer?.close();
   opts.progress?.done();
 
-  const s = engine.stats;
-  const names = new Map(opts.rules.map((r) => [r.id, r.name]));
-  const summary: ScanSummary = {
-    events: s.events,
-    duplicates: s.duplicates,
-    late: s.late,
-    badRecords,
-    alerts: s.alerts,
-    replayedAlerts: s.replayedAlerts,
-    rulesActive: engine.compiled.length,
-    seconds: (Date.now() - started) / 1000,
-    perRule: [...s.perRule].map(([id, count]) => ({ id, name: names.get(id) ?? id, count })).sort((a, b) => b.count - a.count),
-  };
+  const summary = summarise(engine, opts.rules, started, badRecords);
   return { summary, engine, badRecords, fatal };
 }
