@@ -2,6 +2,7 @@
  * `oktopus watch` and `oktopus backfill`: the System Log API as input (docs/live.md).
  *   oktopus watch --org URL [--once] [--since T] [--rules …] [--state …] [--format …] [--output …]
  *   oktopus backfill --org URL --since T [--until T] …
+ *   oktopus users sync --org URL [--state S]   (the user directory from GET /api/v1/users)
  * Credentials: env OKTA_API_TOKEN, or --token-file FILE (an API token is never a flag value: it
  * would show in `ps`), or an OAuth service app (--oauth-client-id ID --private-key FILE).
  */
@@ -18,7 +19,8 @@ import { Progress } from '../sinks/progress.js';
 import { EnrichmentContext } from '../enrich/context.js';
 import { loadConfig, type Config } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption } from './test-command.js';
-import { oauthAuth, OktaApiError, OktaLogClient, orgBaseUrl, readTokenFile, sswsAuth, type OktaAuth } from '../sources/okta-api.js';
+import { LOGS_SCOPE, oauthAuth, OktaApiError, OktaLogClient, orgBaseUrl, readTokenFile, sswsAuth, USERS_SCOPE, type OktaAuth } from '../sources/okta-api.js';
+import { usersSync } from '../enrich/commands.js';
 import { runStream, type StreamMode } from '../pipeline/stream.js';
 
 /** What main.ts lends these commands (its rule loading and store opening, shared with scan). */
@@ -65,7 +67,12 @@ function seconds(value: string | undefined, flag: string): number | undefined {
 }
 
 /** The credential, from the flags and the environment; never from a flag's value. */
-export function authFrom(flags: LiveFlags, baseUrl: string, env: NodeJS.ProcessEnv = process.env): OktaAuth {
+export function authFrom(
+  flags: Pick<LiveFlags, 'oauthClientId' | 'privateKey' | 'keyId' | 'tokenFile'>,
+  baseUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+  scope: string = LOGS_SCOPE,
+): OktaAuth {
   if (flags.oauthClientId !== undefined) {
     if (!flags.privateKey) throw new OktaApiError('--oauth-client-id needs --private-key FILE (PEM or JWK)');
     let key: string;
@@ -74,13 +81,13 @@ export function authFrom(flags: LiveFlags, baseUrl: string, env: NodeJS.ProcessE
     } catch (e) {
       throw new OktaApiError(`--private-key ${flags.privateKey}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read it'}`);
     }
-    return oauthAuth({ baseUrl, clientId: flags.oauthClientId, privateKey: key, keyId: flags.keyId });
+    return oauthAuth({ baseUrl, clientId: flags.oauthClientId, privateKey: key, keyId: flags.keyId, scope });
   }
   if (flags.privateKey) throw new OktaApiError('--private-key needs --oauth-client-id');
   if (flags.tokenFile) return sswsAuth(readTokenFile(flags.tokenFile));
   const token = env['OKTA_API_TOKEN'];
   if (token && token.trim()) return sswsAuth(token);
-  throw new OktaApiError('no Okta credential: set OKTA_API_TOKEN, or give --token-file FILE, or --oauth-client-id ID --private-key FILE (scope okta.logs.read)');
+  throw new OktaApiError(`no Okta credential: set OKTA_API_TOKEN, or give --token-file FILE, or --oauth-client-id ID --private-key FILE (scope ${scope})`);
 }
 
 function buildSinks(flags: LiveFlags): AlertSink[] {
@@ -168,6 +175,52 @@ async function liveCommand(mode: StreamMode, flags: LiveFlags, deps: LiveDeps): 
   return 0;
 }
 
+interface UsersSyncFlags {
+  org?: string;
+  state?: string;
+  tokenFile?: string;
+  oauthClientId?: string;
+  privateKey?: string;
+  keyId?: string;
+  maxRetries?: string;
+  config?: string;
+  quiet?: boolean;
+}
+
+/** `oktopus users sync`: the stored user directory replaced by the org's users. */
+async function usersSyncCommand(flags: UsersSyncFlags, deps: LiveDeps): Promise<number> {
+  const config = loadConfig(flags.config);
+  const org = flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org;
+  if (!org) throw new OktaApiError('users sync needs --org, the Okta org URL (e.g. https://acme.okta.com)');
+  const baseUrl = orgBaseUrl(org);
+  const auth = authFrom(flags, baseUrl, process.env, USERS_SCOPE);
+  let maxRetries: number | undefined;
+  if (flags.maxRetries !== undefined) {
+    maxRetries = Number(flags.maxRetries);
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new OktaApiError(`--max-retries expects a whole number >= 0, got: ${flags.maxRetries}`);
+  }
+  const ac = new AbortController();
+  const onInt = (): void => ac.abort();
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onInt);
+  const note = (line: string): void => (flags.quiet ? undefined : err(line));
+  // Retries are bounded by default here: a one-shot command should end (watch retries forever).
+  const client = new OktaLogClient({ baseUrl, auth, scope: USERS_SCOPE, maxRetries: maxRetries ?? 10, signal: ac.signal, onNote: note });
+  const store = deps.openStore({ state: flags.state }, config);
+  try {
+    const r = await usersSync(store, client, err);
+    process.stdout.write(
+      `synced ${r.imported} user profiles from ${baseUrl} (${r.pages} ${r.pages === 1 ? 'page' : 'pages'}, ${r.located} with a country` +
+        `${r.skipped ? `, ${r.skipped} skipped` : ''}); the directory now holds these only\n`,
+    );
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onInt);
+    store.close();
+  }
+  return 0;
+}
+
 export function registerLiveCommands(program: Command, setExit: (code: number) => void, deps: LiveDeps): void {
   const common = (cmd: Command): Command =>
     cmd
@@ -212,4 +265,20 @@ export function registerLiveCommands(program: Command, setExit: (code: number) =
       .requiredOption('--since <time>', 'start of the range (ISO-8601)')
       .option('--until <time>', 'end of the range (ISO-8601; default now)'),
   ).action(async (flags: LiveFlags) => setExit(await liveCommand('backfill', flags, deps)));
+
+  // Next to `users import` (main.ts): the same directory, read from the org instead of a file.
+  const users = program.commands.find((c) => c.name() === 'users') ?? program.command('users').description('user directory profiles (location) kept in the state store');
+  users
+    .command('sync')
+    .description('replace the stored user profiles with the org\'s users (GET /api/v1/users: login, city, state, countryCode, timezone); needs okta.users.read')
+    .option('--org <url>', 'the Okta org, e.g. https://acme.okta.com (env OKTOPUS_ORG)')
+    .option('--token-file <file>', 'read the SSWS API token from this file (default: env OKTA_API_TOKEN)')
+    .option('--oauth-client-id <id>', `use an OAuth 2.0 service app (private_key_jwt, scope ${USERS_SCOPE}) instead of an API token`)
+    .option('--private-key <file>', "the service app's private key (PEM or JWK; RSA or P-256)")
+    .option('--key-id <kid>', 'the key id registered with the app (default: the JWK kid)')
+    .option('--state <path>', 'state store file (default .oktopus/state.sqlite)')
+    .option('--max-retries <n>', 'retries of one request after 5xx, network errors and 429s (default 10)')
+    .addOption(new Option('--config <file>', 'configuration file (JSON or YAML; default ./oktopus.yml when present)'))
+    .option('--quiet', 'no notes on stderr (rate-limit waits, retries)')
+    .action(async (flags: UsersSyncFlags) => setExit(await usersSyncCommand(flags, deps)));
 }

@@ -6,7 +6,10 @@
  *   oktopus rules list [--rules PATH]... [--json]
  *   oktopus intel import [FILE] --kind tor|apple-relay|vpn|hosting|asn [--category C] [--refresh [URL]]
  *   oktopus intel list
- *   oktopus users import FILE
+ *   oktopus users import FILE | users sync --org URL
+ *   oktopus test [PATHS...] [--junit FILE]
+ *   oktopus watch --org URL [--once] | backfill --org URL --since T [--until T]   (src/cli/live-commands.ts)
+ *   oktopus serve [--port N]                                                      (src/cli/serve-command.ts)
  * Exit codes: 0 ok, 1 alerts found with --fail-on-alert, 2 usage or input errors.
  */
 import { Command, CommanderError, Option } from 'commander';

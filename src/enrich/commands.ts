@@ -1,13 +1,17 @@
 /**
  * What the `oktopus intel …` and `oktopus users …` commands do (the CLI only parses flags).
+ * `users sync` (the directory from `GET /api/v1/users`) is registered in src/cli/live-commands.ts
+ * with the other Okta API commands; its work is `usersSync` here.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { StateStore } from '../store/types.js';
-import { EnrichInputError, safeUrl } from './errors.js';
+import { EnrichInputError, safeUrl, shown } from './errors.js';
 import { importList, listVersions, type ImportResult, type ListVersion } from './intel.js';
 import { ASN_CATEGORIES, DEFAULT_SOURCES, LIST_KINDS, type AsnCategory, type ListKind } from './lists.js';
-import { importUsers, parseUsers, type UserProfile } from './users.js';
+import { importUsers, parseUsers, profilePlace, type UserProfile } from './users.js';
+import { countryCode } from './geo.js';
+import { usersUrl, type OktaLogClient } from '../sources/okta-api.js';
 
 export function checkKind(kind: string | undefined): ListKind {
   if (!kind) throw new EnrichInputError(`--kind is required (one of ${LIST_KINDS.join(', ')})`);
@@ -138,4 +142,79 @@ export function readUsers(file: string, warn: (line: string) => void, limit = 20
 export function usersImport(store: StateStore, file: string, warn: (line: string) => void = () => {}): { imported: number; skipped: number } {
   const { users, skipped } = readUsers(file, warn);
   return { imported: importUsers(store, users), skipped };
+}
+
+/**
+ * One Okta user object (`GET /api/v1/users`) as a directory profile: `profile.login`, `city`,
+ * `state`, `countryCode`, `timezone`, placed as `users import` places them (the state's centre,
+ * else the country's centroid). A user without a login is skipped (the reason is returned); an
+ * unknown country code is dropped with a warning and the user kept (the login still matters).
+ */
+export function oktaUserProfile(user: unknown, where: string, warn: (line: string) => void): UserProfile | string {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) return `${where}: not a user object`;
+  const profile = (user as Record<string, unknown>)['profile'];
+  if (profile === null || typeof profile !== 'object' || Array.isArray(profile)) return `${where}: no profile`;
+  const f = profile as Record<string, unknown>;
+  const text = (k: string): string | undefined => {
+    const v = f[k];
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  };
+  const login = text('login');
+  if (!login) return `${where}: no profile.login`;
+  const p: UserProfile = { login };
+  for (const k of ['city', 'state', 'timezone'] as const) {
+    const v = text(k);
+    if (v !== undefined) p[k] = v;
+  }
+  const cc = text('countryCode');
+  if (cc !== undefined) {
+    const code = countryCode(cc);
+    if (code) p.countryCode = code;
+    else warn(`warning: ${where} (${shown(login)}): unknown countryCode ${shown(cc)}; kept without a country`);
+  }
+  const at = profilePlace(p);
+  if (at) {
+    p.lat = at.lat;
+    p.lon = at.lon;
+    p.precision = at.precision;
+    if (at.uncertainty_km !== undefined) p.uncertainty_km = at.uncertainty_km;
+  }
+  return p;
+}
+
+export interface UsersSyncResult {
+  imported: number;
+  pages: number;
+  /** Users with a profile location (a country at least). */
+  located: number;
+  skipped: number;
+}
+
+/**
+ * `oktopus users sync`: every user of the org (`GET /api/v1/users?limit=200`, following
+ * `rel="next"`), then the stored directory replaced by them in one transaction, as `users import`
+ * does. Nothing is stored unless the whole listing was read (an error midway leaves the stored
+ * directory as it was); an org listing no user leaves it as it was too.
+ */
+export async function usersSync(store: StateStore, client: OktaLogClient, warn: (line: string) => void = () => {}, limit = 200): Promise<UsersSyncResult> {
+  const users: UserProfile[] = [];
+  let pages = 0;
+  let skipped = 0;
+  let n = 0;
+  for await (const page of client.list(usersUrl(client.baseUrl, limit), 'users')) {
+    pages++;
+    for (const u of page.events) {
+      const p = oktaUserProfile(u, `user ${++n}`, warn);
+      if (typeof p === 'string') {
+        if (++skipped <= 20) warn(`warning: ${p}; skipped`);
+        continue;
+      }
+      users.push(p);
+    }
+  }
+  if (skipped > 20) warn(`warning: ${skipped - 20} more users skipped (${skipped} in all)`);
+  if (users.length === 0) throw new EnrichInputError(`GET /api/v1/users listed no usable user${skipped ? ` (${skipped} skipped)` : ''}; the stored directory is unchanged`);
+  const imported = importUsers(store, users);
+  const byLogin = new Map(users.map((u) => [u.login.toLowerCase(), u]));
+  return { imported, pages, located: [...byLogin.values()].filter((u) => u.countryCode !== undefined).length, skipped };
 }

@@ -12,8 +12,12 @@
  *
  * Faults: `X-Rate-Limit-Remaining/Reset` slow requests down near the end of the quota; a 429
  * waits until the reset time (+ jitter) and retries; 5xx, network errors and timeouts retry with
- * capped exponential backoff; 401/403 stop with one line naming the `okta.logs.read` permission;
- * other 4xx stop with Okta's error summary. The credential never appears in any message.
+ * capped exponential backoff; 401/403 stop with one line naming the `okta.logs.read` permission
+ * (or the client's `scope`); other 4xx stop with Okta's error summary. The credential never
+ * appears in any message.
+ *
+ * The same request code (`request`, `list`) serves the user listing `GET /api/v1/users`
+ * (`oktopus users sync`, scope `okta.users.read`).
  *
  * Events are handed on as the parsed JSON of the response, unmodified.
  */
@@ -22,6 +26,15 @@ import { readFileSync } from 'node:fs';
 
 /** The scope (and, for API tokens, the admin permission) reading the System Log needs. */
 export const LOGS_SCOPE = 'okta.logs.read';
+/** The scope listing users (`GET /api/v1/users`, `oktopus users sync`) needs. */
+export const USERS_SCOPE = 'okta.users.read';
+
+/** What a scope lets an admin do, for messages. */
+function scopeMeaning(scope: string): string {
+  if (scope === LOGS_SCOPE) return 'read the System Log';
+  if (scope === USERS_SCOPE) return 'read users';
+  return `use ${scope}`;
+}
 
 export interface OktaAuth {
   /** The `Authorization` header value. */
@@ -78,6 +91,8 @@ export interface ClientOptions {
   auth: OktaAuth;
   /** Events per page (default 1000, Okta's maximum). */
   limit?: number;
+  /** The scope (permission) named when a request is refused with 401/403 (default okta.logs.read). */
+  scope?: string;
   /** First wait after an empty polling page (default 10 s); doubles on each further empty page… */
   emptyWaitMs?: number;
   /** …up to this (default 60 s). */
@@ -173,6 +188,13 @@ export function nextLink(link: string | null): string | undefined {
   return undefined;
 }
 
+/** The first request of a user listing (`GET /api/v1/users`, 200 per page, Okta's maximum). */
+export function usersUrl(baseUrl: string, limit = 200): string {
+  const u = new URL('/api/v1/users', baseUrl);
+  u.searchParams.set('limit', String(limit));
+  return u.href;
+}
+
 /** A URL fit for a message: no user info (the query holds only since/until/after/limit). */
 export function describeUrl(url: string): string {
   try {
@@ -203,6 +225,7 @@ export class OktaLogClient {
     this.origin = orgBaseUrl(opts.baseUrl);
     this.o = {
       limit: 1000,
+      scope: LOGS_SCOPE,
       emptyWaitMs: 10_000,
       emptyWaitMaxMs: 60_000,
       retryBaseMs: 1000,
@@ -245,16 +268,37 @@ export class OktaLogClient {
 
   /** Bounded pages from `start` until the page without a next link (or an empty page). */
   async *bounded(start: string): AsyncGenerator<Page> {
+    yield* this.list(start, 'events');
+  }
+
+  /**
+   * Pages of a finite listing (e.g. `GET /api/v1/users`) from `start`, following `rel="next"`
+   * until a page has no next link (or is empty); `what` names the items in messages.
+   */
+  async *list(start: string, what = 'items'): AsyncGenerator<Page> {
     let url: string | undefined = start;
     while (url) {
-      const page = await this.fetchPage(url);
+      const page = await this.fetchPage(url, what);
       yield page;
       url = page.events.length > 0 ? page.next : undefined;
     }
   }
 
-  /** One page, with rate limiting and retries. */
-  async fetchPage(url: string): Promise<Page> {
+  /** One page of events (or of `what`): a JSON array, with rate limiting and retries. */
+  async fetchPage(url: string, what = 'events'): Promise<Page> {
+    const { body, next } = await this.request(url);
+    if (!Array.isArray(body)) throw new OktaApiError(`GET ${describeUrl(url)}: expected a JSON array of ${what}, got ${body === null ? 'null' : typeof body}`, 200);
+    return { events: body, next, url };
+  }
+
+  /**
+   * One authenticated GET of the org's API, answered 200 with JSON: the parsed body and the
+   * `rel="next"` link. Paces near the end of the rate-limit quota, waits for the reset on a 429,
+   * retries 5xx, network errors, timeouts and truncated bodies with capped exponential backoff,
+   * renews an OAuth token once after a 401; 401/403 throw OktaAuthError naming the client's scope,
+   * other statuses OktaApiError. No message contains the credential.
+   */
+  async request(url: string): Promise<{ body: unknown; next?: string }> {
     const target = new URL(url);
     // The credential goes to the org only: a next link elsewhere is refused, not followed.
     if (target.origin !== this.origin) throw new OktaApiError(`refusing to follow a link outside ${this.origin}: ${describeUrl(url)}`);
@@ -295,8 +339,7 @@ export class OktaLogClient {
           await this.retry(++attempt, `GET ${describeUrl(url)}: the response is not complete JSON`);
           continue;
         }
-        if (!Array.isArray(body)) throw new OktaApiError(`GET ${describeUrl(url)}: expected a JSON array of events, got ${body === null ? 'null' : typeof body}`, 200);
-        return { events: body, next: nextLink(res.headers.get('link')), url };
+        return { body, next: nextLink(res.headers.get('link')) };
       }
       const summary = this.redact(errorSummary(text));
       if (res.status === 401 || res.status === 403) {
@@ -308,7 +351,7 @@ export class OktaLogClient {
         }
         throw new OktaAuthError(
           `GET ${describeUrl(url)}: ${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'}${summary ? ` (${summary})` : ''}: ` +
-            `the ${this.o.auth.describe} is not valid or lacks the ${LOGS_SCOPE} permission (an API token of an admin who may read the System Log, or an OAuth service app granted the ${LOGS_SCOPE} scope with an admin role)`,
+            `the ${this.o.auth.describe} is not valid or lacks the ${this.o.scope} permission (an API token of an admin who may ${scopeMeaning(this.o.scope)}, or an OAuth service app granted the ${this.o.scope} scope with an admin role)`,
           res.status,
         );
       }
@@ -455,7 +498,7 @@ export function clientAssertion(key: SigningKey, clientId: string, audience: str
 
 /**
  * An OAuth 2.0 service app: `client_credentials` with a `private_key_jwt` client assertion,
- * scope `okta.logs.read`; the access token is cached until a minute before it expires.
+ * scope `okta.logs.read` (or `opts.scope`); the access token is cached until a minute before it expires.
  */
 export function oauthAuth(opts: OAuthOptions): OktaAuth {
   const key = loadSigningKey(opts.privateKey, opts.keyId);
@@ -466,11 +509,12 @@ export function oauthAuth(opts: OAuthOptions): OktaAuth {
   let cached: { token: string; until: number } | undefined;
   const secrets: string[] = [];
   const describe = `OAuth app ${opts.clientId}`;
+  const scope = opts.scope ?? LOGS_SCOPE;
 
   async function fetchToken(signal?: AbortSignal): Promise<string> {
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
-      scope: opts.scope ?? LOGS_SCOPE,
+      scope,
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: clientAssertion(key, opts.clientId, tokenUrl, now()),
     });
@@ -493,7 +537,7 @@ export function oauthAuth(opts: OAuthOptions): OktaAuth {
     if (res.status !== 200) {
       const hint =
         res.status === 400 || res.status === 401
-          ? `: the ${describe} could not get an access token with the ${LOGS_SCOPE} scope (check the client id, the registered public key, that the app uses private_key_jwt, and that ${LOGS_SCOPE} is granted)`
+          ? `: the ${describe} could not get an access token with the ${scope} scope (check the client id, the registered public key, that the app uses private_key_jwt, and that ${scope} is granted)`
           : '';
       const E = res.status === 400 || res.status === 401 || res.status === 403 ? OktaAuthError : OktaApiError;
       throw new E(`POST ${tokenUrl}: ${res.status}${summary ? ` (${summary})` : ''}${hint}`, res.status);
