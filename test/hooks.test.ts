@@ -17,6 +17,8 @@ import { MemoryStore } from '../src/store/memory.js';
 import type { StateStore, StoredAlert } from '../src/store/types.js';
 import type { RuleIR } from '../src/ir/types.js';
 import { HOOK_QUEUE_NS, startHookServer, type HookServer, type HookServerOptions } from '../src/sources/hooks.js';
+import { readSecret } from '../src/cli/serve-command.js';
+import { connect, type Socket } from 'node:net';
 import { logEvent } from './helpers.js';
 
 const SECRET = 'Bearer s3cr3t-hook-value-7f1c';
@@ -344,5 +346,91 @@ test('serve in a child process: kill -9 right after the 200, restart, the alert 
     assert.equal([...store.entries(HOOK_QUEUE_NS)].length, 0);
   } finally {
     store.close();
+  }
+});
+
+// --- review fixes: unstorable deliveries, secret whitespace, slow clients, backpressure, encodings
+
+test('a delivery nested too deep is refused alone (400 bad_delivery); deliveries arriving with it are stored; old queue entries still process', async () => {
+  const store = new MemoryStore();
+  // A queue entry written by an earlier version (the delivery as an object) is still processed.
+  store.set(HOOK_QUEUE_NS, '0000000000000000', { received: Date.now(), events: 1, delivery: delivery([proxied('old-1')]) } as never);
+  const { server, alerts } = await start(store);
+  try {
+    const deep = `{"data":{"events":[{"uuid":"deep-1","x":${'['.repeat(20000)}${']'.repeat(20000)}}]}}`;
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => (i === 20 ? post(server.port, deep) : post(server.port, delivery([proxied(`ok-${i}`)])))));
+    assert.equal(replies[20]!.status, 400);
+    assert.match(replies[20]!.body, /deeper than 64 levels/);
+    assert.deepEqual(replies.filter((_, i) => i !== 20).map((r) => r.status), Array(39).fill(200));
+    // At the limit (an event 64 levels deep) a delivery is accepted; one level more is not.
+    const nest = (n: number): string => `${'{"a":'.repeat(n - 1)}1${'}'.repeat(n - 1)}`;
+    const event = (levels: number) => `{"uuid":"lvl-${levels}","published":"2026-11-02T09:00:00.000Z","eventType":"x","deep":${nest(levels)}}`;
+    assert.equal((await post(server.port, `{"data":{"events":[${event(64)}]}}`)).status, 200);
+    assert.equal((await post(server.port, `{"data":{"events":[${event(65)}]}}`)).status, 400);
+    await server.idle();
+    assert.equal(alerts.length, 40, 'the old entry and the 39 stored deliveries');
+    assert.equal(server.counters.errors.get('bad_delivery'), 2);
+    assert.equal(server.counters.errors.get('enqueue') ?? 0, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('the hook secret: surrounding whitespace and a BOM are removed (env or file); an empty one is refused', () => {
+  const dir = tempDir();
+  const flags = { header: 'Authorization' };
+  for (const v of [`${SECRET}\n`, `${SECRET} `, `\ufeff${SECRET}`, `\t${SECRET}\r\n`]) assert.equal(readSecret(flags, { OKTOPUS_HOOK_SECRET: v }), SECRET);
+  for (const text of [`\ufeff${SECRET}\n`, `${SECRET}  \n`, `${SECRET}\r\nsecond line\n`]) {
+    const file = join(dir, 'secret');
+    writeFileSync(file, text);
+    assert.equal(readSecret({ ...flags, secretFile: file }, {}), SECRET);
+  }
+  for (const v of ['', '   \n', '\ufeff \n']) assert.throws(() => readSecret(flags, { OKTOPUS_HOOK_SECRET: v }), /OKTOPUS_HOOK_SECRET/);
+  writeFileSync(join(dir, 'blank'), '\ufeff  \nsecret on line 2\n');
+  assert.throws(() => readSecret({ ...flags, secretFile: join(dir, 'blank') }, {}), /first line of the file is empty/);
+});
+
+/** A raw connection to the server (closed by the caller). */
+function rawSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+test('nosniff on answers; a compressed body is 415; 503 with Retry-After past the in-flight limit or the queue-lag limit; connections capped', async () => {
+  const { server } = await start(new MemoryStore(), { paused: true, maxInFlight: 1, maxQueueLagSeconds: 0.2, retryAfterSeconds: 7, maxConnections: 3 });
+  const sockets: Socket[] = [];
+  try {
+    const ok = await post(server.port, delivery([direct('b-1')]));
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers['x-content-type-options'], 'nosniff');
+    assert.equal((await call(server.port, { path: '/healthz' })).headers['x-content-type-options'], 'nosniff');
+    const gz = await post(server.port, delivery([direct('b-2')]), { authorization: SECRET, 'content-encoding': 'gzip' });
+    assert.equal(gz.status, 415);
+    // One delivery whose body is still coming: the next is turned away, not queued.
+    const slow = await rawSocket(server.port);
+    sockets.push(slow);
+    slow.write(`POST / HTTP/1.1\r\nhost: x\r\nauthorization: ${SECRET}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"data":`);
+    await new Promise((r) => setTimeout(r, 50));
+    const busy = await post(server.port, delivery([direct('b-3')]));
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers['retry-after'], '7');
+    slow.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    // The consumer is paused: the queued delivery ages past 0.2 s, and deliveries are turned away.
+    await new Promise((r) => setTimeout(r, 250));
+    const lagging = await post(server.port, delivery([direct('b-4')]));
+    assert.equal(lagging.status, 503);
+    assert.match(lagging.body, /falling behind/);
+    assert.equal(server.queueDepth(), 1);
+    assert.equal(server.counters.errors.get('overloaded'), 2);
+    // At most 3 open connections: a fourth is closed at once.
+    for (let i = 0; i < 3; i++) sockets.push(await rawSocket(server.port));
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(call(server.port, { path: '/healthz' }));
+  } finally {
+    for (const s of sockets) s.destroy();
+    await server.close({ drain: false });
   }
 });

@@ -1,5 +1,5 @@
 /**
- * The System Log API poller and the live pipeline, against a fake Okta org written here
+ * The System Log API poller and the live pipeline, against the fake Okta org of ./fake-okta.ts
  * (node:http on 127.0.0.1, a random port): paginated polling with next links, empty pages,
  * events out of `published` order, 429 with X-Rate-Limit-Reset, 5xx, dropped connections, 401,
  * bounded (backfill) requests, the OAuth token endpoint; restarts between pages; the CLI.
@@ -7,177 +7,30 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OktaAuthError, OktaApiError, OktaLogClient, nextLink, oauthAuth, sswsAuth, type ClientOptions, type Page } from '../src/sources/okta-api.js';
-import { runStream, pollCheckpointName, type StreamOptions } from '../src/pipeline/stream.js';
+import { runStream, pollCheckpointName, backfillCheckpointName, type BackfillCheckpoint, type StreamOptions } from '../src/pipeline/stream.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '../src/store/memory.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { StateStore, StoredAlert } from '../src/store/types.js';
 import type { RuleIR } from '../src/ir/types.js';
 import type { JsonObject } from '../src/event/types.js';
 import { eq, logEvent, rule } from './helpers.js';
-
-const TOKEN = 'ssws-secret-0123456789abcdef';
-
-interface Fault {
-  status?: number;
-  /** X-Rate-Limit-Reset, seconds from now. */
-  resetIn?: number;
-  /** Destroy the connection instead of answering. */
-  drop?: boolean;
-  body?: string;
-}
-
-interface Seen {
-  url: URL;
-  headers: IncomingMessage['headers'];
-}
-
-/** A fake Okta org: /api/v1/logs (polling and bounded), /oauth2/v1/token. */
-class FakeOrg {
-  server!: Server;
-  base = '';
-  /** The System Log in persistence order. */
-  log: { event: JsonObject; persisted: number }[] = [];
-  /** Largest page served (whatever `limit` asks). */
-  pageSize = 3;
-  faults: Fault[] = [];
-  requests: Seen[] = [];
-  /** Remaining-quota header values to send, one per successful response (default 50). */
-  remaining: number[] = [];
-  /** Accepted Authorization header values. */
-  accept = new Set([`SSWS ${TOKEN}`]);
-  /** OAuth: the app's public key and client id; tokens issued. */
-  oauth?: { clientId: string; key: KeyObject; alg: 'RS256' | 'ES256'; issued: number; expiresIn: number };
-  private clock = Date.parse('2026-11-02T10:00:00Z');
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-
-  add(...events: JsonObject[]): void {
-    for (const event of events) this.log.push({ event, persisted: (this.clock += 1000) });
-  }
-
-  logRequests(): Seen[] {
-    return this.requests.filter((r) => r.url.pathname === '/api/v1/logs');
-  }
-
-  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', this.base);
-    this.requests.push({ url, headers: req.headers });
-    if (url.pathname === '/oauth2/v1/token') return void this.token(req, res);
-    if (url.pathname !== '/api/v1/logs') return this.json(res, 404, { errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method' });
-    if (!this.accept.has(String(req.headers.authorization))) {
-      return this.json(res, 401, { errorCode: 'E0000011', errorSummary: 'Invalid token provided' });
-    }
-    const fault = this.faults.shift();
-    const requestId = `req-${this.requests.length}`;
-    if (fault?.drop) return void req.socket.destroy();
-    if (fault) {
-      const headers: Record<string, string> = { 'x-okta-request-id': requestId };
-      if (fault.resetIn !== undefined) {
-        Object.assign(headers, { 'x-rate-limit-limit': '60', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.ceil(Date.now() / 1000) + fault.resetIn) });
-      }
-      res.writeHead(fault.status ?? 500, { 'content-type': 'application/json', ...headers });
-      return void res.end(fault.body ?? JSON.stringify(fault.status === 429 ? { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' } : { errorCode: 'E0000009', errorSummary: 'Internal Server Error' }));
-    }
-    const limit = Math.min(Number(url.searchParams.get('limit') ?? 100), this.pageSize);
-    const after = url.searchParams.get('after');
-    let list: JsonObject[];
-    let from: number;
-    let bounded: { since: string; until: string } | undefined;
-    if (after?.startsWith('b:')) {
-      const [, i, since, until] = after.split('|').length === 4 ? after.split('|') : [];
-      bounded = { since: since!, until: until! };
-      from = Number(i);
-    } else if (url.searchParams.has('until')) {
-      bounded = { since: url.searchParams.get('since')!, until: url.searchParams.get('until')! };
-      from = 0;
-    } else if (after !== null) from = Number(after);
-    else {
-      const since = Date.parse(url.searchParams.get('since') ?? '');
-      from = this.log.findIndex((e) => e.persisted >= since);
-      if (from < 0) from = this.log.length;
-    }
-    if (bounded) {
-      const lo = Date.parse(bounded.since);
-      const hi = Date.parse(bounded.until);
-      list = this.log
-        .map((e) => e.event)
-        .filter((e) => Date.parse(String(e['published'])) >= lo && Date.parse(String(e['published'])) < hi)
-        .sort((a, b) => Date.parse(String(a['published'])) - Date.parse(String(b['published'])));
-    } else list = this.log.map((e) => e.event);
-    const page = list.slice(from, from + limit);
-    const next = from + page.length;
-    const links = [`<${url.href}>; rel="self"`];
-    if (!bounded) links.push(`<${this.base}/api/v1/logs?limit=${url.searchParams.get('limit')}&after=${next}>; rel="next"`);
-    else if (next < list.length) links.push(`<${this.base}/api/v1/logs?limit=${url.searchParams.get('limit')}&after=b:|${next}|${bounded.since}|${bounded.until}>; rel="next"`);
-    const remaining = this.remaining.shift() ?? 50;
-    this.json(res, 200, page, {
-      link: links.join(', '),
-      'x-rate-limit-limit': '60',
-      'x-rate-limit-remaining': String(remaining),
-      'x-rate-limit-reset': String(Math.ceil(Date.now() / 1000) + 1),
-    });
-  }
-
-  private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    const form = new URLSearchParams(text);
-    const o = this.oauth;
-    const bad = (d: string) => this.json(res, 401, { error: 'invalid_client', error_description: d });
-    if (!o) return bad('no app');
-    if (form.get('grant_type') !== 'client_credentials' || form.get('scope') !== 'okta.logs.read') return this.json(res, 400, { error: 'invalid_request' });
-    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return bad('assertion type');
-    const [h, c, s] = (form.get('client_assertion') ?? '').split('.');
-    const head = JSON.parse(Buffer.from(h!, 'base64url').toString()) as { alg: string };
-    const claims = JSON.parse(Buffer.from(c!, 'base64url').toString()) as Record<string, unknown>;
-    const ok = verify('sha256', Buffer.from(`${h}.${c}`), o.alg === 'ES256' ? { key: o.key, dsaEncoding: 'ieee-p1363' } : o.key, Buffer.from(s!, 'base64url'));
-    if (!ok || head.alg !== o.alg) return bad('The client_assertion signature is invalid.');
-    if (claims['iss'] !== o.clientId || claims['sub'] !== o.clientId || claims['aud'] !== `${this.base}/oauth2/v1/token`) return bad('claims');
-    if (typeof claims['exp'] !== 'number' || typeof claims['jti'] !== 'string') return bad('exp/jti');
-    const token = `at-${++o.issued}`;
-    this.accept.add(`Bearer ${token}`);
-    this.json(res, 200, { token_type: 'Bearer', expires_in: o.expiresIn, access_token: token, scope: 'okta.logs.read' });
-  }
-}
-
-async function withOrg(fn: (org: FakeOrg) => Promise<void>): Promise<void> {
-  const org = await new FakeOrg().start();
-  try {
-    await fn(org);
-  } finally {
-    await org.stop();
-  }
-}
+import { FakeOrg, TOKEN, withOrg } from './fake-okta.js';
 
 /** Client options for tests: waits recorded, not slept. */
 function client(org: FakeOrg, over: Partial<ClientOptions> = {}, sleeps: number[] = []): OktaLogClient {
   return new OktaLogClient({
     baseUrl: org.base,
     auth: sswsAuth(TOKEN),
+    limit: 3, // the fake org's page size: a page with fewer events means caught up
     jitterMs: 0,
     retryBaseMs: 10,
     retryMaxMs: 40,
@@ -245,11 +98,11 @@ test('polling: since + ASCENDING + limit=1000, no until; next links followed; ra
       if (sleeps.length === 4) org.add(logEvent({ uuid: 'late' })); // arrives while we wait
     } });
     const pages: Page[] = [];
-    for await (const p of c.poll(`${org.base}/api/v1/logs?since=2026-01-01T00%3A00%3A00.000Z&sortOrder=ASCENDING&limit=1000`)) {
+    for await (const p of c.poll(`${org.base}/api/v1/logs?since=2026-01-01T00%3A00%3A00.000Z&sortOrder=ASCENDING&limit=3`)) {
       pages.push(p);
       if (p.events.some((e) => (e as JsonObject)['uuid'] === 'late') || pages.length > 10) break;
     }
-    assert.deepEqual(pages.map((p) => p.events.length), [3, 1, 0, 0, 0, 0, 1]);
+    assert.deepEqual(pages.map((p) => p.events.length), [3, 1, 0, 0, 0, 1], 'a page with fewer than limit events is followed by a wait, as an empty one');
     assert.deepEqual(pages.slice(0, 2).flatMap((p) => p.events), first, 'events are passed on exactly as served (device, rootSessionId kept)');
     assert.deepEqual(sleeps, [10, 20, 40, 40], 'empty pages: doubling wait, capped');
     const reqs = org.logRequests();
@@ -269,8 +122,8 @@ test('a 429 waits until X-Rate-Limit-Reset and retries with X-Okta-Retry-For/Cou
     const notes: string[] = [];
     const c = client(org, { sleep: async (ms) => void sleeps.push(ms), onNote: (l) => notes.push(l) });
     const pages: Page[] = [];
-    for await (const p of c.poll(`${org.base}/api/v1/logs?since=2026-01-01T00%3A00%3A00.000Z&sortOrder=ASCENDING&limit=1000`, { stopWhenEmpty: true })) pages.push(p);
-    assert.deepEqual(pages.map((p) => p.events.length), [3, 1, 0]);
+    for await (const p of c.poll(`${org.base}/api/v1/logs?since=2026-01-01T00%3A00%3A00.000Z&sortOrder=ASCENDING&limit=3`, { stopWhenEmpty: true })) pages.push(p);
+    assert.deepEqual(pages.map((p) => p.events.length), [3, 1], 'a page not full: caught up');
     // Reset is 3 s after now, measured against the response's Date header (1 s resolution).
     assert.ok(sleeps[0]! >= 2000 && sleeps[0]! <= 4000, `429 wait ${sleeps[0]}`);
     assert.ok(sleeps.length >= 2 && sleeps[1]! > 0, 'the request after a page with no quota left waits for the reset');
@@ -489,13 +342,13 @@ test('CLI: watch --once drains what is there and exits; a rerun resumes (nothing
     org.add(...tenantLog());
     const dir = mkdtempSync(join(tmpdir(), 'oktopus-cli-'));
     writeFileSync(join(dir, 'rule.yml'), SIGMA_RULE);
-    const args = ['watch', '--org', org.base, '--once', '--since', '2026-11-01T00:00:00Z', '--rules', join(dir, 'rule.yml'), '--state', join(dir, 's.sqlite'), '--format', 'ndjson', '--no-code'];
+    const args = ['watch', '--org', org.base, '--once', '--since', '2026-11-01T00:00:00Z', '--rules', join(dir, 'rule.yml'), '--state', join(dir, 's.sqlite'), '--format', 'ndjson', '--no-code', '--limit', '3'];
     const a = await cli(args, { OKTA_API_TOKEN: TOKEN }).done;
     assert.equal(a.code, 0, a.stderr);
     const alerts = a.stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonObject);
     assert.equal(alerts.length, 4, 'one per DENY event');
     assert.match(JSON.stringify(alerts[0]), /127\.0\.0\.1/, 'the org host is the tenant id (cloud.account.id)');
-    assert.match(a.stderr, /watch: 8 pages, 20 events, 4 new alerts/);
+    assert.match(a.stderr, /watch: 7 pages, 20 events, 4 new alerts/);
     org.add(logEvent({ uuid: 'new-deny', outcome: { result: 'DENY' } }));
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, TOKEN + '\n');
@@ -537,4 +390,184 @@ test('CLI: watch runs until SIGTERM, then commits and exits 0', async () => {
     assert.match(r.stderr, /SIGTERM: stopping/);
     assert.match(r.stderr, /watch: \d+ pages, 4 events/);
   });
+});
+
+// --- review fixes: caught-up detection, token-endpoint faults, bad next links, backfill end, 429 waits, credentials
+
+/** A bare org on 127.0.0.1 (port 0) answering with `handler`; closed by `fn`'s end. */
+async function withServer(handler: (req: IncomingMessage, res: ServerResponse, base: string) => void, fn: (base: string) => Promise<void>): Promise<void> {
+  let base = '';
+  const server = createServer((req, res) => handler(req, res, base));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await fn(base);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+
+test('a page with fewer than limit events is caught up (--once stops on a busy org); a next link equal to its page waits like an empty page', async () => {
+  // Busy: a new event with every request, so no page is ever empty.
+  const log: JsonObject[] = [];
+  let requests = 0;
+  await withServer(
+    (req, res, base) => {
+      requests++;
+      log.push(logEvent({ uuid: `busy-${log.length}` }));
+      const after = Number(new URL(req.url ?? '/', base).searchParams.get('after') ?? 0);
+      const page = log.slice(after, after + 1000);
+      sendJson(res, 200, page, { link: `<${base}/api/v1/logs?after=${after + page.length}&limit=1000>; rel="next"` });
+    },
+    async (base) => {
+      const c = new OktaLogClient({ baseUrl: base, auth: sswsAuth(TOKEN), sleep: async () => assert.fail('no wait with --once') });
+      const r = await runStream({ client: c, org: 'acme.okta.com', mode: 'once', since: '2026-11-01T00:00:00Z', rules: [denied], store: new MemoryStore(), schema: { org: 'acme.okta.com' }, sinks: [] });
+      assert.equal(r.stopped, 'caught-up');
+      assert.equal(requests, 1, 'one page of fewer than 1000 events: caught up');
+    },
+  );
+  // Stuck: a non-empty page whose next link is its own URL must not be fetched back to back.
+  await withServer(
+    (req, res, base) => sendJson(res, 200, Array.from({ length: 3 }, (_, i) => logEvent({ uuid: `s${i}` })), { link: `<${base}/api/v1/logs?after=STUCK&limit=3>; rel="next"` }),
+    async (base) => {
+      const sleeps: number[] = [];
+      const c = new OktaLogClient({ baseUrl: base, auth: sswsAuth(TOKEN), limit: 3, emptyWaitMs: 10, emptyWaitMaxMs: 40, sleep: async (ms) => void sleeps.push(ms) });
+      let pages = 0;
+      for await (const p of c.poll(`${base}/api/v1/logs?after=STUCK&limit=3`)) {
+        assert.equal(p.events.length, 3);
+        if (++pages === 4) break;
+      }
+      assert.deepEqual(sleeps, [10, 20, 40], 'full pages, but the same URL again: the empty-page wait');
+      const once: Page[] = [];
+      for await (const p of c.poll(`${base}/api/v1/logs?after=STUCK&limit=3`, { stopWhenEmpty: true })) once.push(p);
+      assert.equal(once.length, 1, '--once stops there');
+    },
+  );
+});
+
+test('OAuth: a transient token-endpoint fault (503, 429 with reset, dropped connection) is retried; 400/401/403 there are fatal auth errors', async () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const faults: (number | 'drop')[] = [503, 429, 'drop'];
+  let tokenCalls = 0;
+  await withServer(
+    (req, res, base) => {
+      const url = new URL(req.url ?? '/', base);
+      if (url.pathname === '/oauth2/v1/token') {
+        tokenCalls++;
+        req.resume();
+        const f = faults.shift();
+        if (f === 'drop') return void req.socket.destroy();
+        if (f === 429) return sendJson(res, 429, { errorCode: 'E0000047' }, { 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 7) });
+        if (f !== undefined) return sendJson(res, f, { errorCode: f === 503 ? 'E0000009' : 'invalid_client' });
+        return sendJson(res, 200, { token_type: 'Bearer', expires_in: 3600, access_token: 'at-good' });
+      }
+      if (req.headers.authorization !== 'Bearer at-good') return sendJson(res, 401, {});
+      sendJson(res, 200, [logEvent({ uuid: 'o1' })]);
+    },
+    async (base) => {
+      const sleeps: number[] = [];
+      const notes: string[] = [];
+      const c = new OktaLogClient({ baseUrl: base, auth: oauthAuth({ baseUrl: base, clientId: '0oa-app', privateKey: pem }), jitterMs: 0, retryBaseMs: 10, retryMaxMs: 40, sleep: async (ms) => void sleeps.push(ms), onNote: (l) => notes.push(l) });
+      const page = await c.fetchPage(`${base}/api/v1/logs?after=0&limit=1000`);
+      assert.equal(page.events.length, 1);
+      assert.equal(tokenCalls, 4);
+      assert.equal(sleeps.length, 3);
+      assert.ok(sleeps[1]! >= 5000, `the 429 waits for its reset: ${sleeps[1]}`);
+      assert.ok(notes.every((n) => !n.includes('at-good')));
+      for (const status of [400, 401, 403]) {
+        faults.push(status);
+        const before: number = tokenCalls;
+        const d = new OktaLogClient({ baseUrl: base, auth: oauthAuth({ baseUrl: base, clientId: '0oa-app', privateKey: pem }), sleep: async () => assert.fail('no retry') });
+        await assert.rejects(d.fetchPage(`${base}/api/v1/logs?after=0&limit=1000`), (e: Error) => e instanceof OktaAuthError && e.message.includes(String(status)));
+        assert.equal(tokenCalls, before + 1);
+      }
+    },
+  );
+});
+
+test('a next link to another origin refuses its page (nothing committed); a relative one is resolved and saved absolute; no next link saves the page URL', async () => {
+  let mode: 'foreign' | 'relative' | 'none' = 'foreign';
+  await withServer(
+    (req, res, base) => {
+      const next = mode === 'foreign' ? `<http://localhost:1/api/v1/logs?after=1>; rel="next"` : mode === 'relative' ? `</api/v1/logs?after=1&limit=1000>; rel="next"` : '';
+      sendJson(res, 200, [logEvent({ uuid: `n-${mode}` })], next ? { link: next } : {});
+    },
+    async (base) => {
+      const store = new MemoryStore();
+      const run = () => runStream({ client: new OktaLogClient({ baseUrl: base, auth: sswsAuth(TOKEN), sleep: async () => undefined }), org: 'acme.okta.com', mode: 'once', since: '2026-11-01T00:00:00Z', rules: [denied], store, schema: { org: 'acme.okta.com' }, sinks: [] });
+      await assert.rejects(run(), (e: Error) => e instanceof OktaApiError && /refusing a next link outside/.test(e.message));
+      assert.equal(store.getCheckpoint(pollCheckpointName('acme.okta.com')), undefined, 'the bad link was not saved');
+      mode = 'relative';
+      const r = await run();
+      assert.equal(r.summary.events, 1);
+      assert.equal((store.getCheckpoint(pollCheckpointName('acme.okta.com')) as { next: string }).next, `${base}/api/v1/logs?after=1&limit=1000`);
+      mode = 'none';
+      await run(); // resumes at after=1, which has no next link: the page's own URL is saved
+      assert.equal((store.getCheckpoint(pollCheckpointName('acme.okta.com')) as { next: string }).next, `${base}/api/v1/logs?after=1&limit=1000`);
+    },
+  );
+});
+
+test('backfill stopped after its last page was committed: the rerun fetches nothing, drains and completes', async () => {
+  await withOrg(async (org) => {
+    org.add(...tenantLog());
+    const store = new MemoryStore();
+    const opts = { mode: 'backfill' as const, since: '2026-11-02T09:00:00Z', until: '2026-11-02T12:00:00Z', sinks: [] };
+    const r1 = await stream(org, store, { ...opts, maxPages: 7 }); // 20 events, 3 a page: the 7th is the last
+    assert.equal(r1.stopped, 'max-pages');
+    const saved = store.getCheckpoint(backfillCheckpointName('acme.okta.com')) as unknown as BackfillCheckpoint;
+    assert.equal(saved.atEnd, true);
+    assert.equal(saved.complete, false);
+    const before = org.logRequests().length;
+    const c = collector();
+    const r2 = await stream(org, store, { ...opts, sinks: [c.sink] });
+    assert.equal(r2.stopped, 'end');
+    assert.equal(org.logRequests().length, before, 'nothing fetched again');
+    assert.equal(r2.summary.events, 0);
+    assert.ok(c.alerts.some((a) => a.ruleId === 'burst'), 'the drain released the held events to the stateful rule');
+    assert.equal((store.getCheckpoint(backfillCheckpointName('acme.okta.com')) as unknown as BackfillCheckpoint).complete, true);
+  });
+});
+
+test('a 429 whose reset is already past backs off (at least the exponential backoff), not every half second', async () => {
+  let calls = 0;
+  await withServer(
+    (_req, res) => {
+      calls++;
+      sendJson(res, 429, { errorCode: 'E0000047' }, { 'x-rate-limit-limit': '60', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) - 30) });
+    },
+    async (base) => {
+      const sleeps: number[] = [];
+      const c = new OktaLogClient({ baseUrl: base, auth: sswsAuth(TOKEN), maxRetries: 5, jitterMs: 0, retryBaseMs: 1000, retryMaxMs: 60_000, sleep: async (ms) => void sleeps.push(ms) });
+      await assert.rejects(c.fetchPage(`${base}/api/v1/logs`), /429 rate limit exceeded; gave up after 5 retries/);
+      assert.deepEqual(sleeps, [1000, 2000, 4000, 8000, 16000]);
+      assert.equal(calls, 6);
+    },
+  );
+});
+
+test('a token with a control or non-ASCII character fails up front with one line that does not quote it', async () => {
+  for (const bad of ['abc\u200bdef-SECRET', 'tök-SECRET', 'abc\ndef-SECRET', 'ab c-SECRET']) {
+    assert.throws(() => sswsAuth(bad), (e: Error) => e instanceof OktaAuthError && !e.message.includes('SECRET') && !e.message.includes('\n') && /not allowed in an HTTP header/.test(e.message));
+  }
+  assert.doesNotThrow(() => sswsAuth(' good-token \n'), 'surrounding whitespace is trimmed');
+  // An access token the endpoint returns is checked too.
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  await withServer(
+    (req, res) => {
+      req.resume();
+      sendJson(res, 200, { token_type: 'Bearer', expires_in: 3600, access_token: 'at\u00e9-SECRET' });
+    },
+    async (base) => {
+      const c = new OktaLogClient({ baseUrl: base, auth: oauthAuth({ baseUrl: base, clientId: '0oa', privateKey: pem }), sleep: async () => assert.fail('no retry') });
+      await assert.rejects(c.fetchPage(`${base}/api/v1/logs`), (e: Error) => e instanceof OktaAuthError && !e.message.includes('SECRET'));
+    },
+  );
 });

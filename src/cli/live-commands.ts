@@ -50,6 +50,8 @@ interface LiveFlags {
   emptyWait?: string;
   emptyWaitMax?: string;
   maxRetries?: string;
+  requestTimeout?: string;
+  limit?: string;
   config?: string;
   quiet?: boolean;
   geoipCity?: string;
@@ -108,10 +110,19 @@ async function liveCommand(mode: StreamMode, flags: LiveFlags, deps: LiveDeps): 
   const reorderWindowMs = seconds(flags.reorderWindow, '--reorder-window') ?? (config.reorderWindowSeconds === undefined ? undefined : config.reorderWindowSeconds * 1000);
   const emptyWaitMs = seconds(flags.emptyWait, '--empty-wait');
   const emptyWaitMaxMs = seconds(flags.emptyWaitMax, '--empty-wait-max');
+  const timeoutMs = seconds(flags.requestTimeout, '--request-timeout');
+  if (timeoutMs === 0) throw new OktaApiError('--request-timeout must be more than 0 seconds');
   let maxRetries: number | undefined;
   if (flags.maxRetries !== undefined) {
     maxRetries = Number(flags.maxRetries);
     if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new OktaApiError(`--max-retries expects a whole number >= 0, got: ${flags.maxRetries}`);
+  }
+  // A one-shot run (cron) against an unreachable org must end: bounded retries by default.
+  if (maxRetries === undefined && mode === 'watch' && flags.once) maxRetries = 10;
+  let limit: number | undefined;
+  if (flags.limit !== undefined) {
+    limit = Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new OktaApiError(`--limit expects a whole number from 1 to 1000, got: ${flags.limit}`);
   }
 
   applyPythonFlags(flags);
@@ -140,7 +151,7 @@ async function liveCommand(mode: StreamMode, flags: LiveFlags, deps: LiveDeps): 
       geoipCountry: config.geoipCountry,
       defaultGeo: flags.defaultGeoip !== false,
     });
-    const client = new OktaLogClient({ baseUrl, auth, emptyWaitMs, emptyWaitMaxMs, maxRetries, signal: ac.signal, onNote: note });
+    const client = new OktaLogClient({ baseUrl, auth, limit, emptyWaitMs, emptyWaitMaxMs, maxRetries, timeoutMs, signal: ac.signal, onNote: note });
     result = await runStream({
       client,
       org: tenant,
@@ -239,7 +250,9 @@ export function registerLiveCommands(program: Command, setExit: (code: number) =
       .option('--key-id <kid>', 'the key id registered with the app (default: the JWK kid)')
       .option('--time-field <path>', 'event field to use as event time instead of published')
       .option('--reorder-window <seconds>', 'how long (event time) to hold events for reordering (default 300)')
-      .option('--max-retries <n>', 'retries of one request after 5xx, network errors and 429s (default: unlimited)')
+      .option('--max-retries <n>', 'retries of one request after 5xx, network errors and 429s (default: unlimited; 10 with watch --once)')
+      .option('--limit <n>', 'events per request, 1-1000 (default 1000, Okta\'s maximum); a page with fewer means caught up')
+      .option('--request-timeout <seconds>', 'give up on a request not answered within this time, and retry it (default 60)')
       .addOption(new Option('--config <file>', 'configuration file (JSON or YAML; default ./oktopus.yml when present)'))
       .option('--quiet', 'no notes on stderr')
       .option('--geoip-city <file>', 'GeoIP2/GeoLite2 City (or Country) MMDB for geolocation')

@@ -45,6 +45,9 @@ export interface ServeFlags {
   reorderWindow?: string;
   duplicateWindow?: string;
   maxBodyMb?: string;
+  maxConnections?: string;
+  maxInFlight?: string;
+  maxQueueLag?: string;
   users?: string;
   geoipCity?: string;
   geoipAsn?: string;
@@ -75,19 +78,26 @@ function number(flag: string, value: string | undefined, min: number, integer = 
   return n;
 }
 
-/** The secret: OKTOPUS_HOOK_SECRET, or the first line of --secret-file. Never echoed. */
-function readSecret(flags: ServeFlags): string {
+/**
+ * The secret: OKTOPUS_HOOK_SECRET, or the first line of --secret-file. Never echoed. Surrounding
+ * whitespace and a byte-order mark are removed: HTTP strips a header value's surrounding
+ * whitespace, so a secret keeping them (a file's trailing newline or spaces, an editor's BOM)
+ * could never match.
+ */
+export function readSecret(flags: Pick<ServeFlags, 'secretFile' | 'header'>, env: NodeJS.ProcessEnv = process.env): string {
   let secret: string | undefined;
   if (flags.secretFile) {
     try {
-      secret = readFileSync(flags.secretFile, 'utf8').split(/\r?\n/)[0];
+      secret = readFileSync(flags.secretFile, 'utf8');
     } catch (e) {
       throw new Error(`--secret-file: cannot read ${flags.secretFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-  } else secret = process.env['OKTOPUS_HOOK_SECRET'];
+    secret = secret.replace(/^\uFEFF/, '').split(/\r?\n/)[0];
+  } else secret = env['OKTOPUS_HOOK_SECRET'];
+  secret = secret?.replace(/^\uFEFF/, '').trim();
   if (!secret) {
     throw new Error(
-      `serve needs the value Okta sends in the ${flags.header} header: set OKTOPUS_HOOK_SECRET or give --secret-file (${flags.secretFile ? 'the file is empty' : 'neither is set'})`,
+      `serve needs the value Okta sends in the ${flags.header} header: set OKTOPUS_HOOK_SECRET or give --secret-file (${flags.secretFile ? 'the first line of the file is empty' : 'neither is set, or it is blank'})`,
     );
   }
   return secret;
@@ -104,6 +114,9 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   const reorderWindowMs = reorder !== undefined ? reorder * 1000 : config.reorderWindowSeconds !== undefined ? config.reorderWindowSeconds * 1000 : undefined;
   const dupHours = number('--duplicate-window', flags.duplicateWindow, 0);
   const maxMb = number('--max-body-mb', flags.maxBodyMb, 0.001);
+  const maxConnections = number('--max-connections', flags.maxConnections, 1, true);
+  const maxInFlight = number('--max-in-flight', flags.maxInFlight, 1, true);
+  const maxQueueLag = number('--max-queue-lag', flags.maxQueueLag, 0);
   const secret = readSecret(flags);
   applyPythonFlags(flags);
 
@@ -150,6 +163,9 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
       port,
       path: flags.path,
       maxBodyBytes: maxMb === undefined ? DEFAULT_MAX_BODY_BYTES : Math.floor(maxMb * 1024 * 1024),
+      maxConnections,
+      maxInFlight,
+      maxQueueLagSeconds: maxQueueLag,
       timeField: flags.timeField ?? config.timeField,
       reorderWindowMs,
       engine: dupHours === undefined ? undefined : { dedupHorizonMs: dupHours * 3_600_000 },
@@ -200,6 +216,9 @@ export function registerServeCommand(program: Command, setExit: (code: number) =
     .option('--reorder-window <seconds>', 'how long (event time) to hold events for reordering (default 300)')
     .option('--duplicate-window <hours>', 'events with the same uuid within this many hours are one event (default 24)')
     .option('--max-body-mb <mebibytes>', 'largest delivery accepted (default 5; larger: 413)')
+    .option('--max-connections <n>', 'open connections at most (default 1024)')
+    .option('--max-in-flight <n>', 'deliveries received or stored at once at most; more are answered 503 with Retry-After (default 256)')
+    .option('--max-queue-lag <seconds>', 'answer 503 with Retry-After while the oldest queued delivery is older than this (default 0: never)')
     .option('--users <file>', 'user profiles (CSV or JSON) for this run (instead of the stored directory)')
     .option('--geoip-city <file>', 'GeoIP2/GeoLite2 City (or Country) MMDB')
     .option('--geoip-asn <file>', 'GeoIP2/GeoLite2 ASN MMDB')

@@ -10,7 +10,8 @@
  * Modes:
  *  - watch: a polling request, then its `next` links forever (empty pages back off in the
  *    client); stops on the abort signal (SIGINT/SIGTERM), after the last committed page.
- *  - once: the same, but stops at the first empty page (all there is now), for cron jobs.
+ *  - once: the same, but stops at the first page with fewer than `limit` events (all there is
+ *    now; a busy org never serves an empty page), for cron jobs.
  *  - backfill: a bounded request (`since` + `until`), to its last page; then the reorder window
  *    is drained, as at the end of a file scan. Its position is saved too: a rerun of the same
  *    range resumes, a finished range is not fetched again.
@@ -77,6 +78,8 @@ export interface BackfillCheckpoint {
   since: string;
   until: string;
   next?: string;
+  /** The last page was committed: only the final drain is left (a resume fetches nothing). */
+  atEnd?: boolean;
   complete: boolean;
 }
 
@@ -103,7 +106,7 @@ export async function runStream(opts: StreamOptions): Promise<StreamResult> {
 
   // Where to start, and what to save with each page.
   let pages$: AsyncGenerator<Page>;
-  let save: (next: string | undefined, complete: boolean) => Json;
+  let save: (page: Page | undefined, complete: boolean) => Json;
   let name: string;
   if (opts.mode === 'backfill') {
     if (!opts.since) throw new OktaApiError('backfill needs --since');
@@ -117,13 +120,24 @@ export async function runStream(opts: StreamOptions): Promise<StreamResult> {
       opts.onNote?.(`backfill ${since} .. ${until} was already done with this state (use --fresh or another --state to run it again)`);
       return { summary: summarise(engine, opts.rules, started, 0), engine, badRecords: 0, pages: 0, stopped: 'already-done' };
     }
-    let start = boundedUrl(client.baseUrl, since, until);
-    if (sameRange && saved.next) {
-      start = saved.next;
-      opts.onNote?.(`backfill ${since} .. ${until}: resuming an interrupted run`);
+    let start = boundedUrl(client.baseUrl, since, until, client.limit);
+    if (sameRange && saved.atEnd) {
+      // Stopped after its last page was committed: nothing left to fetch, only the drain.
+      opts.onNote?.(`backfill ${since} .. ${until}: every page was read by an interrupted run; finishing it`);
+      pages$ = (async function* () {})();
+    } else {
+      if (sameRange && saved.next) {
+        start = saved.next;
+        opts.onNote?.(`backfill ${since} .. ${until}: resuming an interrupted run`);
+      }
+      pages$ = client.bounded(start);
     }
-    pages$ = client.bounded(start);
-    save = (next, complete) => ({ since, until, ...(next ? { next } : {}), complete }) as unknown as Json;
+    save = (page, complete) => {
+      if (complete || !page) return { since, until, atEnd: true, complete } as unknown as Json;
+      // The bounded listing ends at a page without a next link, or at an empty page.
+      const atEnd = !page.next || page.events.length === 0;
+      return { since, until, ...(page.next && !atEnd ? { next: page.next } : {}), ...(atEnd ? { atEnd } : {}), complete } as unknown as Json;
+    };
   } else {
     name = pollCheckpointName(opts.org);
     const saved = store.getCheckpoint(name) as PollCheckpoint | undefined;
@@ -139,19 +153,20 @@ export async function runStream(opts: StreamOptions): Promise<StreamResult> {
       );
     } else {
       since = isoTime(opts.since ?? new Date(now()).toISOString(), '--since');
-      start = pollingUrl(client.baseUrl, since);
+      start = pollingUrl(client.baseUrl, since, client.limit);
     }
     pages$ = client.poll(start, { stopWhenEmpty: opts.mode === 'once' });
-    save = (next) => ({ next: next ?? start, since }) as unknown as Json;
+    // Without a next link (never from Okta's polling), the page is fetched again next time.
+    save = (page) => ({ next: page?.next ?? page?.url ?? start, since }) as unknown as Json;
   }
 
   let batchNo = Number(store.getCheckpoint('engine:batch') ?? 0);
-  const commit = (push: () => void, next: string | undefined, complete: boolean): void => {
+  const commit = (push: () => void, page: Page | undefined, complete: boolean): void => {
     store.begin();
     try {
       push();
       engine.commit(++batchNo);
-      store.setCheckpoint(name, save(next, complete));
+      store.setCheckpoint(name, save(page, complete));
       store.setCheckpoint('engine:batch', batchNo);
       store.commit();
     } catch (e) {
@@ -184,8 +199,7 @@ export async function runStream(opts: StreamOptions): Promise<StreamResult> {
       });
       if (preparer && events.length > 0) await preparer.prepare(events);
       // The events and the link to the page after them, in one transaction.
-      commit(() => events.forEach((ev) => engine.push(ev)), page.next, false);
-      if (opts.mode === 'once' && page.events.length === 0) stopped = 'caught-up';
+      commit(() => events.forEach((ev) => engine.push(ev)), page, false);
       if (opts.maxPages !== undefined && pages >= opts.maxPages) {
         stopped = 'max-pages';
         break;
@@ -195,6 +209,8 @@ export async function runStream(opts: StreamOptions): Promise<StreamResult> {
         break;
       }
     }
+    // --once: the poll ends at the first page that is not full (all there is now).
+    if (stopped === 'end' && opts.mode === 'once') stopped = 'caught-up';
   } catch (e) {
     if (!isAbort(e)) {
       await preparer?.close();

@@ -5,7 +5,9 @@
  *   POST <path>   a delivery `{…, data: {events: [LogEvent…]}}`, authenticated by a header whose
  *                 value must equal the secret (compared in constant time: SHA-256 digests and
  *                 crypto.timingSafeEqual), else 401; body over the limit 413, not JSON 415 (content
- *                 type) or 400 (malformed), not an Event Hook delivery 400
+ *                 type, or any content encoding) or 400 (malformed), not an Event Hook delivery, or
+ *                 nested deeper than its events may be, 400; overloaded (in-flight deliveries or
+ *                 queue lag over their limits) 503 with Retry-After
  *   GET  /healthz JSON: queue depth, last event time, uptime
  *   GET  /metrics Prometheus text: events in, alerts out, queue depth, lag, errors by kind
  *
@@ -40,7 +42,8 @@ import type { AlertSink } from '../sinks/types.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { batchPreparer, type BatchPreparer } from '../engine/code/registry.js';
 import { isHiddenAlert } from '../engine/stages/correlation.js';
-import { adaptRecord, RecordError } from '../adapters/index.js';
+import { adaptRecord, MAX_NESTING, RecordError } from '../adapters/index.js';
+import { nestedDeeperThan } from '../adapters/common.js';
 
 /** Queued deliveries: key = 16-digit sequence number, value = QueuedDelivery. */
 export const HOOK_QUEUE_NS = 'hooks:queue';
@@ -51,6 +54,15 @@ const SEQ_CHECKPOINT = 'hooks:queue:seq';
 const BATCH_CHECKPOINT = 'engine:batch';
 
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Open connections at most (more wait in the kernel's backlog, then are refused). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Deliveries being received or stored at once at most; more are answered 503 (backpressure). */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+/**
+ * Deepest nesting of a delivery: `{data: {events: [event]}}` puts each event at level 4, and the
+ * adapters refuse an event nested deeper than MAX_NESTING levels, so nothing deeper is of use.
+ */
+export const MAX_DELIVERY_NESTING = MAX_NESTING + 3;
 const RECENT_UUIDS = 100_000;
 const MAX_CHALLENGE = 1024;
 
@@ -58,7 +70,10 @@ interface QueuedDelivery {
   /** Wall-clock arrival (ms). */
   received: number;
   events: number;
-  delivery: JsonObject;
+  /** The delivery as JSON text (serialised once, in the request, before the shared transaction). */
+  text?: string;
+  /** The delivery as an object (queues written by earlier versions). */
+  delivery?: JsonObject;
 }
 
 interface Pending {
@@ -98,6 +113,17 @@ export interface HookServerOptions {
   log?: (line: string) => void;
   /** Do not start the consumer: deliveries are accepted and queued only (tests: a crash before processing). */
   paused?: boolean;
+  /** Open connections at most (default 1024). */
+  maxConnections?: number;
+  /** Deliveries being received or stored at once at most; beyond, 503 with Retry-After (default 256). */
+  maxInFlight?: number;
+  /**
+   * Backpressure: while the oldest queued delivery is older than this (seconds), deliveries are
+   * answered 503 with Retry-After (default 0: never; Okta retries a 5xx once, then drops the delivery).
+   */
+  maxQueueLagSeconds?: number;
+  /** Retry-After of a 503 (seconds, default 5). */
+  retryAfterSeconds?: number;
 }
 
 export interface HookCounters {
@@ -128,7 +154,7 @@ export interface HookServer {
   close(opts?: { drain?: boolean }): Promise<void>;
 }
 
-const ERROR_KINDS = ['unauthorized', 'bad_content_type', 'too_large', 'bad_json', 'bad_delivery', 'bad_request', 'not_found', 'method', 'enqueue', 'bad_event', 'engine', 'sink'] as const;
+const ERROR_KINDS = ['unauthorized', 'bad_content_type', 'too_large', 'bad_json', 'bad_delivery', 'bad_request', 'not_found', 'method', 'overloaded', 'enqueue', 'bad_event', 'engine', 'sink'] as const;
 type ErrorKind = (typeof ERROR_KINDS)[number];
 
 function digest(s: string | Buffer): Buffer {
@@ -154,7 +180,7 @@ function send(res: ServerResponse, status: number, body?: string | JsonObject, h
   if (res.headersSent) return;
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body) + '\n';
   const type = body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4; charset=utf-8' : 'application/json' };
-  res.writeHead(status, { ...type, 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, { ...type, 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
   res.end(text);
 }
 
@@ -169,6 +195,10 @@ export async function startHookServer(opts: HookServerOptions): Promise<HookServ
   const started = Date.now();
   const { counters } = hub;
   let stopping = false;
+  let inFlight = 0;
+  const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const maxLag = opts.maxQueueLagSeconds ?? 0;
+  const retryAfter = String(Math.max(1, Math.round(opts.retryAfterSeconds ?? 5)));
 
   const fail = (kind: ErrorKind): void => {
     counters.errors.set(kind, (counters.errors.get(kind) ?? 0) + 1);
@@ -179,9 +209,9 @@ export async function startHookServer(opts: HookServerOptions): Promise<HookServ
    * rest of the body is read and dropped (so the client can read the answer rather than see a
    * reset), up to the size limit or one second, then the socket is destroyed.
    */
-  const reject = (req: IncomingMessage, res: ServerResponse, status: number, kind: ErrorKind, message: string): void => {
+  const reject = (req: IncomingMessage, res: ServerResponse, status: number, kind: ErrorKind, message: string, headers: Record<string, string> = {}): void => {
     fail(kind);
-    send(res, status, { error: message }, { connection: 'close' });
+    send(res, status, { error: message }, { connection: 'close', ...headers });
     if (req.complete) return;
     let dropped = 0;
     const timer = setTimeout(() => req.destroy(), 1000);
@@ -251,11 +281,23 @@ export async function startHookServer(opts: HookServerOptions): Promise<HookServ
     if (stopping) return reject(req, res, 503, 'bad_request', 'shutting down');
     if (!authorised(req)) return reject(req, res, 401, 'unauthorized', 'unauthorized');
     if (!isJsonType(req.headers['content-type'])) return reject(req, res, 415, 'bad_content_type', 'content type must be application/json');
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return reject(req, res, 415, 'bad_content_type', 'content encoding not supported (send the body uncompressed)');
+    // Backpressure: too many deliveries at once, or a queue falling behind. Okta retries a 5xx once.
+    if (inFlight >= maxInFlight) return reject(req, res, 503, 'overloaded', 'too many deliveries at once; retry later', { 'retry-after': retryAfter });
+    if (maxLag > 0 && hub.lagSeconds() > maxLag) return reject(req, res, 503, 'overloaded', 'the queue is falling behind; retry later', { 'retry-after': retryAfter });
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) return reject(req, res, 413, 'too_large', `body larger than ${maxBody} bytes`);
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
+    inFlight++;
+    let counted = true;
+    const settle = (): void => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    res.on('close', settle);
     req.on('data', (chunk: Buffer) => {
       if (over) return;
       size += chunk.length;
@@ -280,7 +322,20 @@ export async function startHookServer(opts: HookServerOptions): Promise<HookServ
         fail('bad_delivery');
         return send(res, 400, { error: 'not an Event Hook delivery (no data.events array)' });
       }
-      hub.accept(body, body.data.events as unknown[], (error) => {
+      // Serialised once, here, so a delivery that cannot be stored fails alone, never inside the
+      // transaction it would share with the deliveries that arrive with it.
+      if (nestedDeeperThan(body, MAX_DELIVERY_NESTING)) {
+        fail('bad_delivery');
+        return send(res, 400, { error: `not an Event Hook delivery we can store: its events nest deeper than ${MAX_NESTING} levels` });
+      }
+      let text: string;
+      try {
+        text = JSON.stringify(body);
+      } catch {
+        fail('bad_delivery');
+        return send(res, 400, { error: 'not an Event Hook delivery we can store' });
+      }
+      hub.accept(text, body.data.events as unknown[], (error) => {
         if (!error) return send(res, 200);
         fail('enqueue');
         log(`error: could not queue a delivery: ${error.message}`);
@@ -290,7 +345,9 @@ export async function startHookServer(opts: HookServerOptions): Promise<HookServ
     req.on('error', () => undefined); // a client gone mid-body: nothing was queued
   };
 
-  const server: Server = createServer((req, res) => {
+  // Slow clients must not hold descriptors: headers within 5 s, the whole request within 10 s
+  // (checked every second), and a cap on open connections.
+  const server: Server = createServer({ connectionsCheckingInterval: 1000, headersTimeout: 5000, requestTimeout: 10_000 }, (req, res) => {
     let path: string;
     try {
       path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -311,9 +368,8 @@ export async function startHookServer(opts: HookServerOptions): Promise<HookServ
     if (method === 'POST') return deliver(req, res);
     return reject(req, res, 405, 'method', 'the hook path takes GET (verification) and POST (deliveries)');
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
   server.keepAliveTimeout = 10_000;
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -429,7 +485,7 @@ class HookConsumer {
    * be stored. Deliveries arriving in the same turn of the event loop are written in one
    * transaction (group commit): each is answered only after that transaction committed.
    */
-  accept(delivery: JsonObject, events: unknown[], done: (error?: Error) => void): void {
+  accept(text: string, events: unknown[], done: (error?: Error) => void): void {
     const now = Date.now();
     this.lastDelivery = now;
     const uuids = events.map((e) => (isObject(e) && typeof e.uuid === 'string' ? e.uuid : undefined));
@@ -441,7 +497,7 @@ class HookConsumer {
       return;
     }
     for (const u of uuids) if (u !== undefined) this.incomingUuids.add(u);
-    this.incoming.push({ duplicate: false, value: { received: now, events: events.length, delivery }, uuids, done });
+    this.incoming.push({ duplicate: false, value: { received: now, events: events.length, text }, uuids, done });
     if (this.incoming.length === 1) setImmediate(() => this.writeIncoming());
   }
 
@@ -557,7 +613,8 @@ class HookConsumer {
       if (!q) continue;
       const origin = `hook delivery ${Number(p.key)}`;
       try {
-        for (const ev of adaptRecord(q.delivery, origin, { timeField: this.opts.timeField, onPartialError: (reason) => bad.push(`${origin}: ${reason}`) })) events.push(ev);
+        const delivery: unknown = typeof q.text === 'string' ? JSON.parse(q.text) : q.delivery;
+        for (const ev of adaptRecord(delivery, origin, { timeField: this.opts.timeField, onPartialError: (reason) => bad.push(`${origin}: ${reason}`) })) events.push(ev);
       } catch (e) {
         bad.push(`${origin}: ${e instanceof RecordError ? e.message : `cannot process this delivery: ${(e as Error).message}`}`);
       }

@@ -51,7 +51,20 @@ export interface OktaAuth {
 export function sswsAuth(token: string): OktaAuth {
   const t = token.trim();
   if (!t) throw new OktaApiError('the API token is empty');
+  checkCredential(t, 'the API token');
   return { header: async () => `SSWS ${t}`, secrets: () => [t], describe: 'API token' };
+}
+
+/**
+ * A credential goes into an HTTP header: only visible ASCII (no space, control or non-Latin-1
+ * character, which fetch would refuse with an error quoting the header, or retry forever).
+ * Checked up front; the message never quotes the value.
+ */
+const CREDENTIAL = /^[\x21-\x7e]+$/;
+export function checkCredential(value: string, what: string): void {
+  if (!CREDENTIAL.test(value)) {
+    throw new OktaAuthError(`${what} contains a character not allowed in an HTTP header (a space, a control or a non-ASCII character, e.g. from copy and paste): check it (its value is not shown)`);
+  }
 }
 
 /** Reads a token file: the first non-empty line. */
@@ -69,7 +82,12 @@ export function readTokenFile(path: string): string {
 
 /** Any error of this module: the message is one line, names no secret, and may be shown as is. */
 export class OktaApiError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    /** A fault that may pass (network, 5xx, 429): the request may be retried, after `retryInMs` at least. */
+    readonly retry?: { afterMs?: number },
+  ) {
     super(message);
   }
 }
@@ -101,7 +119,7 @@ export interface ClientOptions {
   retryBaseMs?: number;
   /** …up to this (default 60 s). */
   retryMaxMs?: number;
-  /** Retries of one request before giving up (default: unlimited). */
+  /** Retries of one request before giving up (default: unlimited; the CLI bounds `watch --once` and `users sync` to 10). */
   maxRetries?: number;
   /** Random extra wait added to rate-limit waits and retries, 0..jitterMs (default 1 s). */
   jitterMs?: number;
@@ -223,6 +241,10 @@ export class OktaLogClient {
 
   constructor(opts: ClientOptions) {
     this.origin = orgBaseUrl(opts.baseUrl);
+    // Options given as `undefined` (the CLI passes `emptyWaitMs: seconds(flag)` for a flag not
+    // used) must not override the defaults below: spread as is, `emptyWaitMs: undefined` made the
+    // empty-page wait NaN, i.e. a `watch` without --empty-wait polled an idle org back to back.
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as ClientOptions;
     this.o = {
       limit: 1000,
       scope: LOGS_SCOPE,
@@ -237,7 +259,7 @@ export class OktaLogClient {
       sleep: defaultSleep,
       now: Date.now,
       random: Math.random,
-      ...opts,
+      ...given,
       maxRetries: opts.maxRetries ?? Infinity,
       baseUrl: this.origin,
     };
@@ -245,6 +267,11 @@ export class OktaLogClient {
 
   get baseUrl(): string {
     return this.origin;
+  }
+
+  /** Events per page asked for in the first request of a poll or backfill. */
+  get limit(): number {
+    return this.o.limit;
   }
 
   /** Polling pages from `start` (a polling URL or a saved next link), forever (or until abort). */
@@ -256,7 +283,11 @@ export class OktaLogClient {
       yield page;
       if (!page.next) return; // a polling request always has one; be safe anyway
       url = page.next;
-      if (page.events.length > 0) {
+      // A full page: more is waiting, fetch it at once. Fewer events than `limit` means caught up
+      // (on a busy org a page is never empty: waiting for an empty one would never end), and a
+      // next link equal to the page's own URL would fetch the same page again: wait, as when empty.
+      const full = page.events.length >= pageLimit(page.url, this.o.limit);
+      if (full && page.next !== sameUrl(page.url)) {
         empties = 0;
         continue;
       }
@@ -299,7 +330,12 @@ export class OktaLogClient {
    * other statuses OktaApiError. No message contains the credential.
    */
   async request(url: string): Promise<{ body: unknown; next?: string }> {
-    const target = new URL(url);
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new OktaApiError(`not an absolute URL: ${describeUrl(url)} (a saved position from an older version? use --fresh or another --state)`);
+    }
     // The credential goes to the org only: a next link elsewhere is refused, not followed.
     if (target.origin !== this.origin) throw new OktaApiError(`refusing to follow a link outside ${this.origin}: ${describeUrl(url)}`);
     let attempt = 0;
@@ -311,7 +347,18 @@ export class OktaLogClient {
       const pace = this.notBefore - this.o.now();
       if (pace > 0) await this.o.sleep(pace, signal);
 
-      const headers: Record<string, string> = { accept: 'application/json', authorization: await this.o.auth.header(signal) };
+      let authorization: string;
+      try {
+        authorization = await this.o.auth.header(signal);
+      } catch (e) {
+        // A transient fault of the token endpoint (network, 5xx, 429) is retried like one of the
+        // API; a refused credential (OktaAuthError) or anything else ends the run.
+        if (signal?.aborted || isAbort(e)) throw abortError();
+        if (!(e instanceof OktaApiError) || e instanceof OktaAuthError || !e.retry) throw e;
+        await this.retry(++attempt, this.redact(e.message), e.retry.afterMs);
+        continue;
+      }
+      const headers: Record<string, string> = { accept: 'application/json', authorization };
       if (retryFor !== undefined) {
         headers['x-okta-retry-for'] = retryFor;
         headers['x-okta-retry-count'] = String(attempt);
@@ -339,7 +386,7 @@ export class OktaLogClient {
           await this.retry(++attempt, `GET ${describeUrl(url)}: the response is not complete JSON`);
           continue;
         }
-        return { body, next: nextLink(res.headers.get('link')) };
+        return { body, next: this.resolveNext(nextLink(res.headers.get('link')), target.href) };
       }
       const summary = this.redact(errorSummary(text));
       if (res.status === 401 || res.status === 403) {
@@ -360,7 +407,8 @@ export class OktaLogClient {
         attempt++;
         if (attempt > this.o.maxRetries) throw new OktaApiError(`GET ${describeUrl(url)}: 429 rate limit exceeded; gave up after ${attempt - 1} retries`, 429);
         const wait = this.untilReset(res);
-        const ms = wait ?? this.backoff(attempt);
+        // A reset already past (or a clock off) must not mean retrying at once, forever.
+        const ms = Math.max(wait ?? 0, this.backoff(attempt));
         this.o.onNote?.(`okta api: rate limit exceeded (429); waiting ${(ms / 1000).toFixed(1)} s${wait === undefined ? '' : ' for the reset'}`);
         await this.o.sleep(ms, signal);
         continue;
@@ -375,6 +423,22 @@ export class OktaLogClient {
     }
   }
 
+  /**
+   * The `rel="next"` link, resolved against the page's URL and checked before the page is handed
+   * on (a caller commits the link as its saved position: a bad one must never be saved).
+   */
+  private resolveNext(next: string | undefined, url: string): string | undefined {
+    if (next === undefined) return undefined;
+    let u: URL;
+    try {
+      u = new URL(next, url);
+    } catch {
+      throw new OktaApiError(`GET ${describeUrl(url)}: the next link is not a URL; the page is refused (nothing saved)`);
+    }
+    if (u.origin !== this.origin) throw new OktaApiError(`GET ${describeUrl(url)}: refusing a next link outside ${this.origin} (${describeUrl(u.href)}); the page is refused (nothing saved)`);
+    return u.href;
+  }
+
   private backoff(attempt: number): number {
     return Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(attempt - 1, 30)) + this.jitter();
   }
@@ -383,9 +447,9 @@ export class OktaLogClient {
     return Math.floor(this.o.random() * this.o.jitterMs);
   }
 
-  private async retry(attempt: number, what: string): Promise<void> {
+  private async retry(attempt: number, what: string, atLeastMs = 0): Promise<void> {
     if (attempt > this.o.maxRetries) throw new OktaApiError(`${what}; gave up after ${attempt - 1} retries`);
-    const ms = this.backoff(attempt);
+    const ms = Math.max(Math.min(atLeastMs, this.o.rateWaitMaxMs), this.backoff(attempt));
     this.o.onNote?.(`okta api: ${what}; retry ${attempt} in ${(ms / 1000).toFixed(1)} s`);
     await this.o.sleep(ms, this.o.signal);
   }
@@ -424,6 +488,25 @@ export class OktaLogClient {
     let out = s;
     for (const secret of this.o.auth.secrets()) if (secret) out = out.split(secret).join('[redacted]');
     return out;
+  }
+}
+
+/** `url` as `new URL` writes it (as next links are resolved), for comparisons. */
+function sameUrl(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
+/** The `limit` a page was asked for (from its URL), else the client's. */
+function pageLimit(url: string, fallback: number): number {
+  try {
+    const n = Number(new URL(url).searchParams.get('limit') ?? '');
+    return Number.isInteger(n) && n > 0 ? n : fallback;
+  } catch {
+    return fallback;
   }
 }
 
@@ -484,6 +567,14 @@ function loadSigningKey(text: string, keyId?: string): SigningKey {
   throw new OktaApiError(`--private-key: an RSA or P-256 EC key is needed (got ${type ?? 'an unknown key type'})`);
 }
 
+/** Milliseconds until a token endpoint 429's `X-Rate-Limit-Reset` (against its `Date`), if any. */
+function tokenResetWait(res: Response, nowMs: number): number | undefined {
+  const reset = header(res, 'x-rate-limit-reset');
+  if (reset === undefined) return undefined;
+  const date = Date.parse(res.headers.get('date') ?? '');
+  return Math.max(0, reset * 1000 - (Number.isFinite(date) ? date : nowMs));
+}
+
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
 /** A signed client assertion (RFC 7523) for Okta's token endpoint. */
@@ -531,7 +622,7 @@ export function oauthAuth(opts: OAuthOptions): OktaAuth {
       text = await res.text();
     } catch (e) {
       if (signal?.aborted) throw abortError();
-      throw new OktaApiError(`POST ${tokenUrl}: ${timeout.aborted ? 'no answer' : networkReason(e)}`);
+      throw new OktaApiError(`POST ${tokenUrl}: ${timeout.aborted ? 'no answer' : networkReason(e)}`, undefined, {});
     }
     const summary = errorSummary(text);
     if (res.status !== 200) {
@@ -539,19 +630,23 @@ export function oauthAuth(opts: OAuthOptions): OktaAuth {
         res.status === 400 || res.status === 401
           ? `: the ${describe} could not get an access token with the ${scope} scope (check the client id, the registered public key, that the app uses private_key_jwt, and that ${scope} is granted)`
           : '';
-      const E = res.status === 400 || res.status === 401 || res.status === 403 ? OktaAuthError : OktaApiError;
-      throw new E(`POST ${tokenUrl}: ${res.status}${summary ? ` (${summary})` : ''}${hint}`, res.status);
+      const message = `POST ${tokenUrl}: ${res.status}${summary ? ` (${summary})` : ''}${hint}`;
+      if (res.status === 400 || res.status === 401 || res.status === 403) throw new OktaAuthError(message, res.status);
+      // 429 (wait for the reset) and 5xx pass: the caller retries; other statuses do not.
+      if (res.status === 429) throw new OktaApiError(message, res.status, { afterMs: tokenResetWait(res, now()) });
+      throw new OktaApiError(message, res.status, res.status >= 500 ? {} : undefined);
     }
     let parsed: { access_token?: unknown; token_type?: unknown; expires_in?: unknown };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
-      throw new OktaApiError(`POST ${tokenUrl}: the response is not JSON`);
+      throw new OktaApiError(`POST ${tokenUrl}: the response is not JSON`, 200, {});
     }
     if (typeof parsed.access_token !== 'string' || parsed.access_token === '') throw new OktaApiError(`POST ${tokenUrl}: no access_token in the response`);
     if (typeof parsed.token_type === 'string' && parsed.token_type.toLowerCase() === 'dpop') {
       throw new OktaAuthError(`POST ${tokenUrl}: the ${describe} requires DPoP-bound tokens, which oktopus does not support yet; turn off "Require DPoP" for the app`);
     }
+    checkCredential(parsed.access_token, `POST ${tokenUrl}: the access token`);
     const expiresIn = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 3600;
     secrets.push(parsed.access_token);
     if (secrets.length > 8) secrets.shift();
