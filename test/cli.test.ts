@@ -226,7 +226,7 @@ test('--output, --alerts-db and --org: NDJSON file, SQLite alerts table, tenant 
   const dir = tmp();
   const file = join(dir, 'log.ndjson');
   writeFileSync(file, ndjson([proxy('q1'), benign('q2')]));
-  const out = join(dir, 'alerts.ndjson');
+  const out = join(dir, 'new-folder', 'alerts.ndjson'); // --output creates its folder, as --state does
   const db = join(dir, 'alerts.sqlite');
   const r = run(['scan', file, '--rules', SIGMA_SEED, '--memory', '--output', out, '--alerts-db', db, '--org', 'https://acme.okta.com/']);
   assert.equal(r.code, 0, r.stderr);

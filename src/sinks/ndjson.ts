@@ -6,7 +6,8 @@
  * alert ids it holds are read first (a last line cut short by a crash is removed), so alerts
  * redelivered after a restart are not written twice.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { StoredAlert } from '../store/types.js';
 import type { AlertSink } from './types.js';
 
@@ -17,6 +18,7 @@ export class NdjsonSink implements AlertSink {
   constructor(path?: string) {
     if (path && path !== '-') {
       if (existsSync(path)) this.recover(path);
+      else mkdirSync(dirname(path), { recursive: true }); // as --state does for its folder
       this.fd = openSync(path, 'a');
     }
   }
