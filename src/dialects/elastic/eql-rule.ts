@@ -22,26 +22,11 @@
 import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
 import { EqlQueryError, EqlSyntaxError, EqlUnsupportedError, parseEql, queryToStages, type Query } from './eql/index.js';
-import { caretExcerpt, locate } from './kql/errors.js';
+import { queryErrorInFile } from './query-errors.js';
 import { elasticMetadata, type Obj } from './metadata.js';
 import { historyWindowMs } from './date-math.js';
 import { intervalMs } from './suppression.js';
 import { DEFAULT_FROM } from './threshold.js';
-
-/** Where the query's text starts in the file, when it is written there verbatim (once). */
-function queryOffsetInFile(text: string, query: string): number | undefined {
-  const at = text.indexOf(query);
-  return at >= 0 && text.indexOf(query, at + 1) < 0 ? at : undefined;
-}
-
-function syntaxError(e: EqlSyntaxError, text: string, query: string, file: string): RuleError {
-  const start = queryOffsetInFile(text, query);
-  if (start === undefined) {
-    return new RuleError(file, `invalid EQL in query (query line ${e.line}, column ${e.column}): ${e.reason}\n${e.excerpt}`);
-  }
-  const at = locate(text, start + e.offset);
-  return new RuleError(file, `invalid EQL in query: ${e.reason}\n${caretExcerpt(at.lineText, at.column)}`, at.line, at.column);
-}
 
 /**
  * An `eql` rule -> RuleIR, or UnsupportedRule when its query cannot run here.
@@ -69,7 +54,7 @@ export function eqlRule(
   try {
     ast = parseEql(query, { syntax: 'elasticsearch' });
   } catch (e) {
-    if (e instanceof EqlSyntaxError) throw syntaxError(e, text, query, base.file);
+    if (e instanceof EqlSyntaxError) throw queryErrorInFile('EQL', e, text, query, base.file);
     throw e;
   }
 
@@ -86,7 +71,7 @@ export function eqlRule(
       return { ...base, dialect: 'elastic', status: 'unsupported', reason: `not supported: elastic/eql: ${e.message}` };
     }
     // Unknown function, wrong arity, mismatched join keys: an error at its place in the file.
-    if (e instanceof EqlQueryError) throw syntaxError(e.toSyntaxError(query), text, query, base.file);
+    if (e instanceof EqlQueryError) throw queryErrorInFile('EQL', e.toSyntaxError(query), text, query, base.file);
     throw e;
   }
 

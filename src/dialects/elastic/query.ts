@@ -5,25 +5,10 @@
  */
 import type { RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
-import { caretExcerpt, locate } from './kql/errors.js';
+import { queryErrorInFile } from './query-errors.js';
 import { KqlSyntaxError, KqlUnsupportedError, kqlToPredicate, parseKql, type KqlNode } from './kql/index.js';
 import { luceneAsKql } from './lucene.js';
 import { elasticMetadata, type Obj } from './metadata.js';
-
-/** Where the query's text starts in the file, when it is written there verbatim (once). */
-function queryOffsetInFile(text: string, query: string): number | undefined {
-  const at = text.indexOf(query);
-  return at >= 0 && text.indexOf(query, at + 1) < 0 ? at : undefined;
-}
-
-function syntaxError(e: KqlSyntaxError, text: string, query: string, file: string): RuleError {
-  const start = queryOffsetInFile(text, query);
-  if (start === undefined) {
-    return new RuleError(file, `invalid KQL in query (query line ${e.line}, column ${e.column}): ${e.reason}\n${e.excerpt}`);
-  }
-  const at = locate(text, start + e.offset);
-  return new RuleError(file, `invalid KQL in query: ${e.reason}\n${caretExcerpt(at.lineText, at.column)}`, at.line, at.column);
-}
 
 /**
  * A `query` rule -> RuleIR, or UnsupportedRule when its query cannot run here.
@@ -44,7 +29,7 @@ export function queryRule(
     try {
       ast = parseKql(query);
     } catch (e) {
-      if (e instanceof KqlSyntaxError) throw syntaxError(e, text, query, base.file);
+      if (e instanceof KqlSyntaxError) throw queryErrorInFile('KQL', e, text, query, base.file);
       throw e;
     }
   } else {

@@ -5,27 +5,13 @@
  *     sequence by user.name with maxspan=30x
  *     -----------------------------------^
  */
-import { caretExcerpt, locate } from '../kql/errors.js';
+import { QuerySyntaxError } from '../query-errors.js';
 
 /** The query is not EQL (lexer.ts, parser.ts). */
-export class EqlSyntaxError extends Error {
-  readonly offset: number;
-  readonly line: number;
-  readonly column: number;
-  readonly excerpt: string;
-  /** The message without the excerpt. */
-  readonly reason: string;
-
+export class EqlSyntaxError extends QuerySyntaxError {
   constructor(query: string, offset: number, reason: string) {
-    const { line, column, lineText } = locate(query, offset);
-    const excerpt = caretExcerpt(lineText, column);
-    super(`${reason} (line ${line}, column ${column})\n${excerpt}`);
+    super(query, offset, reason, true);
     this.name = 'EqlSyntaxError';
-    this.offset = offset;
-    this.line = line;
-    this.column = column;
-    this.excerpt = excerpt;
-    this.reason = reason;
   }
 }
 
