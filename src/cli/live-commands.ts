@@ -16,7 +16,7 @@ import { NdjsonSink } from '../sinks/ndjson.js';
 import { TableSink } from '../sinks/table.js';
 import { SqliteAlertSink } from '../sinks/sqlite.js';
 import { Progress } from '../sinks/progress.js';
-import { EnrichmentContext } from '../enrich/context.js';
+import { enrichmentFor } from './enrichment.js';
 import { loadConfig, type Config } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption } from './test-command.js';
 import { LOGS_SCOPE, oauthAuth, OktaApiError, OktaLogClient, orgBaseUrl, readTokenFile, sswsAuth, USERS_SCOPE, type OktaAuth } from '../sources/okta-api.js';
@@ -144,13 +144,7 @@ async function liveCommand(mode: StreamMode, flags: LiveFlags, deps: LiveDeps): 
   const note = (line: string): void => (flags.quiet ? undefined : err(line));
   let result;
   try {
-    schema.enrichment = new EnrichmentContext({
-      store,
-      geoipCity: flags.geoipCity ?? config.geoipCity,
-      geoipAsn: flags.geoipAsn ?? config.geoipAsn,
-      geoipCountry: config.geoipCountry,
-      defaultGeo: flags.defaultGeoip !== false,
-    });
+    schema.enrichment = enrichmentFor(store, flags, config, err, { withUsers: false });
     const client = new OktaLogClient({ baseUrl, auth, limit, emptyWaitMs, emptyWaitMaxMs, maxRetries, timeoutMs, signal: ac.signal, onNote: note });
     result = await runStream({
       client,

@@ -32,9 +32,9 @@ import { loadConfig, type Config } from './config.js';
 import { walkFiles } from '../util/walk.js';
 import { applyNoCode, applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption, registerTestCommand, setRuleRoots } from './test-command.js';
 import { registerServeCommand } from './serve-command.js';
-import { EnrichmentContext } from '../enrich/context.js';
 import { EnrichInputError } from '../enrich/errors.js';
-import { describeVersion, intelImport, intelList, readUsers, usersImport } from '../enrich/commands.js';
+import { describeVersion, intelImport, intelList, usersImport } from '../enrich/commands.js';
+import { enrichmentFor } from './enrichment.js';
 import { INTEL_NS } from '../enrich/intel.js';
 import { USERS_NS } from '../enrich/users.js';
 import type { Json } from '../event/types.js';
@@ -226,19 +226,8 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
   const badRecords = new BadRecordReport(err);
   const store = openStore(flags, config);
   try {
-    // Enrichment sources, once per run (docs/enrichment.md). Users given to the scan are its
-    // directory for this scan only, in memory (the stored one, `users import`, is not changed).
-    const usersFile = flags.users ?? config.users;
-    const users = usersFile ? readUsers(usersFile, err).users : undefined;
-    if (usersFile && users && !flags.quiet) err(`users: ${users.length} profiles from ${usersFile} (for this scan)`);
-    schema.enrichment = new EnrichmentContext({
-      store,
-      ...(users ? { users } : {}),
-      geoipCity: flags.geoipCity ?? config.geoipCity,
-      geoipAsn: flags.geoipAsn ?? config.geoipAsn,
-      geoipCountry: flags.geoipCountry ?? config.geoipCountry,
-      defaultGeo: flags.defaultGeoip !== false,
-    });
+    // Enrichment sources, once per run (docs/enrichment.md).
+    schema.enrichment = enrichmentFor(store, flags, config, err, { withUsers: true, runName: 'scan' });
     if (!flags.quiet) for (const line of schema.enrichment.describe()) err(`enrichment: ${line}`);
   } catch (e) {
     store.close();

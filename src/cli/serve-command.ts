@@ -22,8 +22,7 @@ import { TableSink } from '../sinks/table.js';
 import { SqliteAlertSink } from '../sinks/sqlite.js';
 import { loadConfig } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption, setRuleRoots } from './test-command.js';
-import { EnrichmentContext } from '../enrich/context.js';
-import { readUsers } from '../enrich/commands.js';
+import { enrichmentFor } from './enrichment.js';
 import { DEFAULT_MAX_BODY_BYTES, startHookServer } from '../sources/hooks.js';
 
 const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
@@ -135,18 +134,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   let server;
   try {
     const schema: SchemaContext = { org: org(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
-    // As for scan: a users file is this run's directory, in memory (the stored one is unchanged).
-    const usersFile = flags.users ?? config.users;
-    const users = usersFile ? readUsers(usersFile, err).users : undefined;
-    if (usersFile && users && !flags.quiet) err(`users: ${users.length} profiles from ${usersFile} (for this run)`);
-    schema.enrichment = new EnrichmentContext({
-      store,
-      ...(users ? { users } : {}),
-      geoipCity: flags.geoipCity ?? config.geoipCity,
-      geoipAsn: flags.geoipAsn ?? config.geoipAsn,
-      geoipCountry: flags.geoipCountry ?? config.geoipCountry,
-      defaultGeo: flags.defaultGeoip !== false,
-    });
+    schema.enrichment = enrichmentFor(store, flags, config, err, { withUsers: true });
     if (flags.format === 'ndjson') sinks.push(new NdjsonSink(flags.output));
     else sinks.push(new TableSink());
     if (flags.format === 'table' && flags.output) sinks.push(new NdjsonSink(flags.output));
