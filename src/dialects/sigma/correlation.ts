@@ -26,8 +26,7 @@
  */
 import type { CorrelationMember, CorrelationOp, CorrelationStage, FieldRef, RuleIR } from '../../ir/types.js';
 import { correlationHead } from '../../engine/stages/correlation.js';
-import { defaultRiskScore, normaliseSeverity } from '../severity.js';
-import { DISABLED_STATUSES, STATUSES, threatFromTags } from './metadata.js';
+import { sigmaRuleIR, statusAndLevel } from './metadata.js';
 import { entry, toPlain, type YEntry, type YMap, type YNode } from './yaml.js';
 
 /** What the correlation reader needs of rule.ts's document reader. */
@@ -188,32 +187,7 @@ export function correlationDocument(doc: CorrelationDoc, names: FileNames): Corr
   };
   if (members.some((m) => m.keys)) stage.members = members;
 
-  const status = doc.string('status');
-  if (status !== undefined && !STATUSES.has(status)) doc.fail(`invalid status '${status}' (expected one of ${[...STATUSES].join(', ')})`, doc.get('status'));
-  const level = doc.string('level');
-  const severity = level === undefined ? 'medium' : normaliseSeverity(level);
-  if (severity === undefined) doc.fail(`invalid level '${level}' (expected informational, low, medium, high or critical)`, doc.get('level'));
-  const tags = doc.strings('tags');
-  const rule: RuleIR = {
-    id,
-    name: title,
-    dialect: 'sigma',
-    ruleType: 'correlation',
-    file: doc.file,
-    severity: severity!,
-    riskScore: defaultRiskScore(severity!),
-    tags,
-    threat: threatFromTags(tags),
-    references: doc.strings('references'),
-    falsePositives: doc.strings('falsepositives'),
-    input: 'alerts',
-    stages: [{ type: 'filter', predicate: correlationHead(stage.rules) }, stage],
-    enabled: !(status !== undefined && DISABLED_STATUSES.has(status)),
-  };
-  if (level !== undefined) rule.severityRaw = level;
-  const description = doc.string('description');
-  if (description !== undefined) rule.description = description;
-  const author = doc.string('author');
-  if (author !== undefined) rule.author = author;
+  const meta = statusAndLevel(doc);
+  const rule = sigmaRuleIR(doc, { id, title, ruleType: 'correlation', input: 'alerts', stages: [{ type: 'filter', predicate: correlationHead(stage.rules) }, stage] }, meta);
   return { rule };
 }

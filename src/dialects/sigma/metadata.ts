@@ -1,7 +1,9 @@
 /**
  * Sigma rule metadata: log source applicability, MITRE ATT&CK tags, severity.
  */
-import type { ThreatRef } from '../../ir/types.js';
+import type { RuleIR, Severity, Stage, ThreatRef } from '../../ir/types.js';
+import { defaultRiskScore, normaliseSeverity } from '../severity.js';
+import type { YEntry, YNode } from './yaml.js';
 
 /* ------------------------------------------------------------------------------------------ */
 /* Log source                                                                                  */
@@ -113,3 +115,67 @@ export const STATUSES = new Set(['stable', 'test', 'experimental', 'deprecated',
 
 /** Rules with these statuses are loaded but disabled. */
 export const DISABLED_STATUSES = new Set(['deprecated', 'unsupported']);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The fields every Sigma rule has (detection and correlation rules alike)                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/** What these readers need of rule.ts's document reader. */
+export interface MetadataDoc {
+  file: string;
+  fail(message: string, at?: YNode | YEntry): never;
+  get(key: string): YEntry | undefined;
+  string(key: string, required?: boolean): string | undefined;
+  strings(key: string): string[];
+}
+
+export interface StatusAndLevel {
+  status?: string;
+  level?: string;
+  severity: Severity;
+}
+
+/** `status` and `level`, validated (an unknown word is an error at its place). */
+export function statusAndLevel(doc: MetadataDoc): StatusAndLevel {
+  const status = doc.string('status');
+  if (status !== undefined && !STATUSES.has(status)) {
+    doc.fail(`invalid status '${status}' (expected one of ${[...STATUSES].join(', ')})`, doc.get('status'));
+  }
+  const level = doc.string('level');
+  const severity = level === undefined ? 'medium' : normaliseSeverity(level);
+  if (severity === undefined) {
+    doc.fail(`invalid level '${level}' (expected informational, low, medium, high or critical)`, doc.get('level'));
+  }
+  return { status, level, severity };
+}
+
+/** A Sigma rule's IR: the metadata of the document around the rule's input and stages. */
+export function sigmaRuleIR(
+  doc: MetadataDoc,
+  rule: { id: string; title: string; ruleType: string; input: RuleIR['input']; stages: Stage[] },
+  meta: StatusAndLevel,
+): RuleIR {
+  const tags = doc.strings('tags');
+  const author = doc.string('author');
+  const description = doc.string('description');
+  const ir: RuleIR = {
+    id: rule.id,
+    name: rule.title,
+    dialect: 'sigma',
+    ruleType: rule.ruleType,
+    file: doc.file,
+    severity: meta.severity,
+    riskScore: defaultRiskScore(meta.severity),
+    tags,
+    threat: threatFromTags(tags),
+    references: doc.strings('references'),
+    falsePositives: doc.strings('falsepositives'),
+    input: rule.input,
+    stages: rule.stages,
+    enabled: !(meta.status !== undefined && DISABLED_STATUSES.has(meta.status)),
+  };
+  if (meta.level !== undefined) ir.severityRaw = meta.level;
+  if (description !== undefined) ir.description = description;
+  if (author !== undefined) ir.author = author;
+  return ir;
+}

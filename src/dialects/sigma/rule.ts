@@ -4,10 +4,9 @@
 import { simplifyPredicate } from '../../engine/predicate/index.js';
 import type { Predicate, RuleIR, UnsupportedRule } from '../../ir/types.js';
 import { RuleError } from '../errors.js';
-import { defaultRiskScore, normaliseSeverity } from '../severity.js';
 import { ConditionError, parseCondition, selectIdentifiers, type ConditionNode } from './condition.js';
 import { searchPredicates, type DetectionContext } from './detection.js';
-import { DISABLED_STATUSES, notOktaReason, STATUSES, threatFromTags } from './metadata.js';
+import { notOktaReason, sigmaRuleIR, statusAndLevel } from './metadata.js';
 import { entry, toPlain, type YEntry, type YMap, type YNode, type YScalar } from './yaml.js';
 import { correlationDocument, type FileNames } from './correlation.js';
 
@@ -176,18 +175,7 @@ function detectionDocument(doc: DocumentReader, config: SigmaConfig): DocumentRe
   const title = doc.string('title', true)!;
   const id = doc.ruleId();
 
-  const statusEntry = doc.get('status');
-  const status = doc.string('status');
-  if (status !== undefined && !STATUSES.has(status)) {
-    doc.fail(`invalid status '${status}' (expected one of ${[...STATUSES].join(', ')})`, statusEntry);
-  }
-
-  const levelEntry = doc.get('level');
-  const level = doc.string('level');
-  const severity = level === undefined ? 'medium' : normaliseSeverity(level);
-  if (severity === undefined) {
-    doc.fail(`invalid level '${level}' (expected informational, low, medium, high or critical)`, levelEntry);
-  }
+  const meta = statusAndLevel(doc);
 
   const logsource = doc.map('logsource');
   if (!logsource) doc.fail("missing required field 'logsource'");
@@ -244,28 +232,7 @@ function detectionDocument(doc: DocumentReader, config: SigmaConfig): DocumentRe
 
   // A list of conditions is OR-linked. The IR is kept flat (nested and/or merged) for explain.
   const predicate = simplifyPredicate(conditions.length === 1 ? conditions[0]! : { type: 'or', args: conditions });
-  const tags = doc.strings('tags');
-  const author = doc.string('author');
-  const description = doc.string('description');
-  const rule: RuleIR = {
-    id,
-    name: title,
-    dialect: 'sigma',
-    ruleType: 'detection',
-    file: doc.file,
-    severity: severity!,
-    riskScore: defaultRiskScore(severity!),
-    tags,
-    threat: threatFromTags(tags),
-    references: doc.strings('references'),
-    falsePositives: doc.strings('falsepositives'),
-    input: 'okta',
-    stages: [{ type: 'filter', predicate }],
-    enabled: !(status !== undefined && DISABLED_STATUSES.has(status)),
-  };
-  if (level !== undefined) rule.severityRaw = level;
-  if (description !== undefined) rule.description = description;
-  if (author !== undefined) rule.author = author;
+  const rule = sigmaRuleIR(doc, { id, title, ruleType: 'detection', input: 'okta', stages: [{ type: 'filter', predicate }] }, meta);
   return { rule };
 }
 
