@@ -9,7 +9,7 @@ import type { StateStore } from '../store/types.js';
 import { EnrichInputError, safeUrl, shown } from './errors.js';
 import { importList, listVersions, type ImportResult, type ListVersion } from './intel.js';
 import { ASN_CATEGORIES, DEFAULT_SOURCES, LIST_KINDS, type AsnCategory, type ListKind } from './lists.js';
-import { importUsers, parseUsers, profilePlace, type UserProfile } from './users.js';
+import { importUsers, parseUsers, placeProfile, type UserProfile } from './users.js';
 import { countryCode } from './geo.js';
 import { usersUrl, type OktaLogClient } from '../sources/okta-api.js';
 
@@ -172,13 +172,7 @@ export function oktaUserProfile(user: unknown, where: string, warn: (line: strin
     if (code) p.countryCode = code;
     else warn(`warning: ${where} (${shown(login)}): unknown countryCode ${shown(cc)}; kept without a country`);
   }
-  const at = profilePlace(p);
-  if (at) {
-    p.lat = at.lat;
-    p.lon = at.lon;
-    p.precision = at.precision;
-    if (at.uncertainty_km !== undefined) p.uncertainty_km = at.uncertainty_km;
-  }
+  placeProfile(p);
   return p;
 }
 

@@ -142,16 +142,18 @@ function toProfile(rec: Record<string, unknown>, where: string): UserProfile {
     p.lat = lat;
     p.lon = lon;
     p.precision = 'point';
-  } else {
-    const at = profilePlace(p);
-    if (at) {
-      p.lat = at.lat;
-      p.lon = at.lon;
-      p.precision = at.precision;
-      if (at.uncertainty_km !== undefined) p.uncertainty_km = at.uncertainty_km;
-    }
-  }
+  } else placeProfile(p);
   return p;
+}
+
+/** Places a profile without coordinates from its city/state/country (geo.ts), when it can. */
+export function placeProfile(p: UserProfile): void {
+  const at = profilePlace(p);
+  if (!at) return;
+  p.lat = at.lat;
+  p.lon = at.lon;
+  p.precision = at.precision;
+  if (at.uncertainty_km !== undefined) p.uncertainty_km = at.uncertainty_km;
 }
 
 /** Called for each row that is skipped, with `FILE:LINE: reason`. */

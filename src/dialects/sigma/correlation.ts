@@ -26,16 +26,11 @@
  */
 import type { CorrelationMember, CorrelationOp, CorrelationStage, FieldRef, RuleIR } from '../../ir/types.js';
 import { correlationHead } from '../../engine/stages/correlation.js';
-import { sigmaRuleIR, statusAndLevel } from './metadata.js';
-import { entry, toPlain, type YEntry, type YMap, type YNode } from './yaml.js';
+import { sigmaRuleIR, statusAndLevel, type MetadataDoc } from './metadata.js';
+import { entry, toPlain, type YEntry, type YMap } from './yaml.js';
 
 /** What the correlation reader needs of rule.ts's document reader. */
-export interface CorrelationDoc {
-  file: string;
-  fail(message: string, at?: YNode | YEntry): never;
-  get(key: string): YEntry | undefined;
-  string(key: string, required?: boolean): string | undefined;
-  strings(key: string): string[];
+export interface CorrelationDoc extends MetadataDoc {
   map(key: string): YMap | undefined;
   ruleId(): string;
 }
