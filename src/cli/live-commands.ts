@@ -12,11 +12,9 @@ import type { LoadedRules } from '../rules/load.js';
 import type { StateStore } from '../store/types.js';
 import type { SchemaContext } from '../schema/index.js';
 import type { AlertSink } from '../sinks/types.js';
-import { NdjsonSink } from '../sinks/ndjson.js';
-import { TableSink } from '../sinks/table.js';
-import { SqliteAlertSink } from '../sinks/sqlite.js';
 import { Progress } from '../sinks/progress.js';
 import { enrichmentFor } from './enrichment.js';
+import { alertSinks } from './sinks.js';
 import { loadConfig, type Config } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption } from './test-command.js';
 import { LOGS_SCOPE, oauthAuth, OktaApiError, OktaLogClient, orgBaseUrl, readTokenFile, sswsAuth, USERS_SCOPE, type OktaAuth } from '../sources/okta-api.js';
@@ -94,10 +92,7 @@ export function authFrom(
 
 function buildSinks(flags: LiveFlags): AlertSink[] {
   if (!['table', 'ndjson'].includes(flags.format)) throw new OktaApiError(`--format must be table or ndjson, got: ${flags.format}`);
-  const sinks: AlertSink[] = [flags.format === 'ndjson' ? new NdjsonSink(flags.output) : new TableSink()];
-  if (flags.format === 'table' && flags.output) sinks.push(new NdjsonSink(flags.output));
-  if (flags.alertsDb) sinks.push(new SqliteAlertSink(flags.alertsDb));
-  return sinks;
+  return alertSinks(flags);
 }
 
 async function liveCommand(mode: StreamMode, flags: LiveFlags, deps: LiveDeps): Promise<number> {

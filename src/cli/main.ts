@@ -22,10 +22,6 @@ import { SqliteStore } from '../store/sqlite.js';
 import { MemoryStore } from '../store/memory.js';
 import type { StateStore } from '../store/types.js';
 import { DEFAULT_ORG, type SchemaContext } from '../schema/index.js';
-import type { AlertSink } from '../sinks/types.js';
-import { NdjsonSink } from '../sinks/ndjson.js';
-import { TableSink } from '../sinks/table.js';
-import { SqliteAlertSink } from '../sinks/sqlite.js';
 import { Progress } from '../sinks/progress.js';
 import { explain, renderExplanation } from '../explain/explain.js';
 import { loadConfig, type Config } from './config.js';
@@ -35,6 +31,7 @@ import { registerServeCommand } from './serve-command.js';
 import { EnrichInputError } from '../enrich/errors.js';
 import { describeVersion, intelImport, intelList, usersImport } from '../enrich/commands.js';
 import { enrichmentFor } from './enrichment.js';
+import { alertSinks } from './sinks.js';
 import { INTEL_NS } from '../enrich/intel.js';
 import { USERS_NS } from '../enrich/users.js';
 import type { Json } from '../event/types.js';
@@ -233,11 +230,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
     store.close();
     throw e;
   }
-  const sinks: AlertSink[] = [];
-  if (flags.format === 'ndjson') sinks.push(new NdjsonSink(flags.output));
-  else sinks.push(new TableSink());
-  if (flags.format === 'table' && flags.output) sinks.push(new NdjsonSink(flags.output));
-  if (flags.alertsDb) sinks.push(new SqliteAlertSink(flags.alertsDb));
+  const sinks = alertSinks(flags);
 
   let result;
   try {

@@ -17,12 +17,10 @@ import { loadRules } from '../rules/load.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { DEFAULT_ORG, type SchemaContext } from '../schema/index.js';
 import type { AlertSink } from '../sinks/types.js';
-import { NdjsonSink } from '../sinks/ndjson.js';
-import { TableSink } from '../sinks/table.js';
-import { SqliteAlertSink } from '../sinks/sqlite.js';
 import { loadConfig } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption, setRuleRoots } from './test-command.js';
 import { enrichmentFor } from './enrichment.js';
+import { alertSinks } from './sinks.js';
 import { DEFAULT_MAX_BODY_BYTES, startHookServer } from '../sources/hooks.js';
 
 const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
@@ -135,10 +133,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   try {
     const schema: SchemaContext = { org: org(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
     schema.enrichment = enrichmentFor(store, flags, config, err, { withUsers: true });
-    if (flags.format === 'ndjson') sinks.push(new NdjsonSink(flags.output));
-    else sinks.push(new TableSink());
-    if (flags.format === 'table' && flags.output) sinks.push(new NdjsonSink(flags.output));
-    if (flags.alertsDb) sinks.push(new SqliteAlertSink(flags.alertsDb));
+    sinks.push(...alertSinks(flags));
 
     server = await startHookServer({
       store,
