@@ -50,6 +50,11 @@ export interface EcsField {
   source: string;
   get: Extractor;
   back?: Back;
+  /**
+   * Relative cost of reading the field (see `ecsFieldCost`): 1 for a plain copy or a constant;
+   * absent for a field computed by a processor with logic (3).
+   */
+  cost?: number;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -132,16 +137,16 @@ function stringAt(path: string): Raw {
 
 /** Row: the raw value copied (or renamed) as is. */
 function copy(name: string, from: string): EcsField {
-  return { name, source: from, get: rawAt(from), back: { path: from } };
+  return { name, source: from, get: rawAt(from), back: { path: from }, cost: 1 };
 }
 
 /** Row: a `convert type: string` / mustache copy of another field; secondary when reading ECS. */
 function copyString(name: string, from: string, note = ''): EcsField {
-  return { name, source: from + note, get: stringAt(from), back: { path: from, fallback: true } };
+  return { name, source: from + note, get: stringAt(from), back: { path: from, fallback: true }, cost: 1 };
 }
 
 function constant(name: string, value: Json): EcsField {
-  return { name, source: `constant ${JSON.stringify(value)}`, get: () => value };
+  return { name, source: `constant ${JSON.stringify(value)}`, get: () => value, cost: 1 };
 }
 
 function derived(name: string, source: string, get: Extractor, back?: Back): EcsField {
@@ -484,14 +489,15 @@ function positiveBehaviors(behaviors: Json | undefined): string[] | undefined {
  * `risk_behaviors` alone, without the rest of the debug view (which JSON-parses
  * logOnlySecurityData): rules test it on every event (`risk_behaviors:*`).
  */
+const rawBehaviors = rawAt('debugContext.debugData.behaviors');
 function riskBehaviorsOf(ev: CanonicalEvent): string[] | undefined {
   const full = ev.cache.get('ecs.debug') as DebugView | undefined;
   if (full) return full.riskBehaviors;
   return cached(ev, 'ecs.risk_behaviors', () => {
-    const dd = rawDebugData(ev);
-    if (!isObject(dd)) return undefined;
-    let b: Json | undefined = dd.behaviors;
+    let b = rawBehaviors(ev);
     if (typeof b === 'string') {
+      // Most sign-ins have no positive behaviour: no key=value parse is needed to know it.
+      if (!b.includes('POSITIVE')) return undefined;
       const dissected = dissectBraces(b);
       b = dissected === '' ? undefined : (kv(dissected) ?? dissected);
     }
@@ -673,7 +679,7 @@ export const ECS_FIELDS: readonly EcsField[] = [
 function copyDebug(snake: string, camel: string): EcsField {
   const from = `debugContext.debugData.${camel}`;
   // Secondary when reading ECS: the flattened copy, when present, restores debugData whole.
-  return { name: `${DEBUG}.${snake}`, source: from, get: rawAt(from), back: { path: from, fallback: true } };
+  return { name: `${DEBUG}.${snake}`, source: from, get: rawAt(from), back: { path: from, fallback: true }, cost: 1 };
 }
 
 export const ECS_FIELD_NAMES: readonly string[] = Object.freeze(ECS_FIELDS.map((f) => f.name));
@@ -719,6 +725,24 @@ export function ecsFieldGetter(name: string, ctx: SchemaContext): (ev: Canonical
   const onAlert = compilePath(name);
   const forLog = logGetter(name, ctx);
   return (ev) => (ev.kind === 'alert' ? onAlert(ev.doc) : forLog(ev));
+}
+
+/**
+ * How much reading an ECS field of an Okta event costs, roughly, so that a rule's cheap tests run
+ * before its expensive ones (the predicate compiler orders `and`/`or` arguments by cost): a copied
+ * field or a constant 1; a field computed by a processor with logic 3 (the target list, the debug
+ * data view, which parses JSON and key=value strings once per event); a path inside such a field
+ * one more; a parent object built from many rows 20; any other name (enrichment fields) 3.
+ */
+export function ecsFieldCost(name: string): number {
+  const row = BY_NAME.get(name);
+  if (row) return row.cost ?? 3;
+  for (let i = name.lastIndexOf('.'); i > 0; i = name.lastIndexOf('.', i - 1)) {
+    const parent = BY_NAME.get(name.slice(0, i));
+    if (parent) return (parent.cost ?? 3) + 1;
+  }
+  const prefix = name + '.';
+  return ECS_FIELDS.some((f) => f.name.startsWith(prefix)) ? 20 : 3;
 }
 
 function logGetter(name: string, ctx: SchemaContext): (ev: CanonicalEvent) => unknown {

@@ -10,7 +10,7 @@
 import type { CanonicalEvent } from '../event/types.js';
 import type { FieldRef } from '../ir/types.js';
 import { compilePath } from './path.js';
-import { ecsFieldGetter } from './ecs.js';
+import { ecsFieldCost, ecsFieldGetter } from './ecs.js';
 import { EnrichmentContext } from '../enrich/context.js';
 import { enrichmentGetter } from '../enrich/view.js';
 import { isBaselineField } from '../enrich/baseline.js';
@@ -70,6 +70,14 @@ export function collectOrderedReads<T>(fn: () => T): { value: T; fields: string[
 export const DEFAULT_ORG = 'okta-org';
 
 export type Accessor = (ev: CanonicalEvent) => unknown;
+
+/**
+ * Rough cost of reading a field (1 = a plain path into the event), for ordering a rule's tests
+ * cheapest first: ECS fields computed by processors with logic cost more (ecsFieldCost).
+ */
+export function fieldCost(field: FieldRef): number {
+  return field.schema === 'ecs' ? ecsFieldCost(field.name) : 1;
+}
 
 export function resolveField(field: FieldRef, ctx: SchemaContext): Accessor {
   switch (field.schema) {

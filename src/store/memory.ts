@@ -31,6 +31,9 @@ export class MemoryStore implements StateStore {
   delete(ns: string, key: string): void {
     this.ns.get(ns)?.delete(key);
   }
+  hasEntries(ns: string): boolean {
+    return (this.ns.get(ns)?.size ?? 0) > 0;
+  }
   *entries(ns: string, prefix?: string): Iterable<[string, Json]> {
     const m = this.ns.get(ns);
     if (!m) return;

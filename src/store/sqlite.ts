@@ -56,6 +56,7 @@ export class SqliteStore implements StateStore {
       set: db.prepare(`INSERT INTO state (ns, key, value, expires_at) VALUES (?, ?, ?, ?)
                        ON CONFLICT(ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`),
       del: db.prepare(`DELETE FROM state WHERE ns = ? AND key = ?`),
+      any: db.prepare(`SELECT 1 FROM state WHERE ns = ? LIMIT 1`),
       entries: db.prepare(`SELECT key, value FROM state WHERE ns = ? ORDER BY key`),
       entriesPrefix: db.prepare(`SELECT key, value FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key`),
       expire: db.prepare(`DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at < ?`),
@@ -81,6 +82,9 @@ export class SqliteStore implements StateStore {
   }
   delete(ns: string, key: string): void {
     this.stmts.del.run(ns, key);
+  }
+  hasEntries(ns: string): boolean {
+    return this.stmts.any.get(ns) !== undefined;
   }
   *entries(ns: string, prefix?: string): Iterable<[string, Json]> {
     const rows = (

@@ -21,6 +21,8 @@ export interface StateStore {
   get(ns: string, key: string): Json | undefined;
   set(ns: string, key: string, value: Json, expiresAt?: number): void;
   delete(ns: string, key: string): void;
+  /** Whether the namespace holds any entry (expired ones not yet dropped included). */
+  hasEntries(ns: string): boolean;
   /** Entries of a namespace, optionally those whose key starts with `prefix`. */
   entries(ns: string, prefix?: string): Iterable<[string, Json]>;
   /** Drop entries whose expiry (event time, ms) is before `time`; returns how many. */

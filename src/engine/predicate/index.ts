@@ -12,7 +12,7 @@
 import { compileExpr } from '../expr/index.js';
 import type { CanonicalEvent } from '../../event/types.js';
 import type { FieldRef, Predicate } from '../../ir/types.js';
-import { resolveField, type Accessor, type SchemaContext } from '../../schema/index.js';
+import { fieldCost, resolveField, type Accessor, type SchemaContext } from '../../schema/index.js';
 import { compileCompare, type EventTest } from './compare.js';
 import { compileFieldRef } from './fieldref.js';
 import { compileKeyword } from './keyword.js';
@@ -120,13 +120,13 @@ export function predicateCost(p: Predicate): number {
       return 0;
     case 'exists':
     case 'null':
-      return 1;
+      return fieldCost(p.field);
     case 'compare': {
       const base = { eq: 1, lt: 2, lte: 2, gt: 2, gte: 2, startswith: 3, endswith: 3, contains: 4, wildcard: 5, cidr: 6, regex: 12 }[p.op];
-      return base + Math.min(p.values.length, 8) * 0.1;
+      return base + Math.min(p.values.length, 8) * 0.1 + fieldCost(p.field) - 1;
     }
     case 'fieldref':
-      return 6;
+      return 4 + fieldCost(p.field) + fieldCost(p.other);
     case 'keyword':
       return 50;
     case 'expr':

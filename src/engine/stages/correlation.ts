@@ -558,8 +558,8 @@ export const correlationStage: StageFactory<CorrelationStage> = {
         state.trim();
         return out;
       },
-      persist(): void {
-        state.persist();
+      persist(watermark?: number): void {
+        state.persist(watermark);
       },
     };
     if (mode !== 'eager') {

@@ -5,13 +5,15 @@
  *    reached inside the window;
  *  - later matches in the same window attach to that alert (count, last seen) instead of
  *    raising a new one; a match after the window closes opens a new window.
- * State lives in the store (survives restarts); entries expire with their window.
+ * State lives in the store (survives restarts); entries expire with their window. The working
+ * copy is in memory (keyed-state.ts), written back at the engine's commit.
  */
 import type { Json, JsonObject } from '../../event/types.js';
 import type { DedupStage } from '../../ir/types.js';
 import { resolveField, type Accessor } from '../../schema/index.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
 import { presenterFor } from '../code/registry.js';
+import { KeyedState } from './keyed-state.js';
 
 interface Window {
   start: number;
@@ -33,13 +35,20 @@ export const dedupStage: StageFactory<DedupStage> = {
     // Rules presenting their own alerts (Panther): the dialect's presenter (src/engine/code/registry.ts).
     const presenter = stage.pantherKey || stage.uniqueFn ? presenterFor(ctx.rule) : undefined;
     if ((stage.pantherKey || stage.uniqueFn) && !presenter) throw new Error(`rule ${ctx.rule.id}: its dedup key comes from its presentation, which it has none of`);
+    /** Time of the latest match pushed: windows that closed before it leave memory. */
+    let latest = -Infinity;
+    const windows = new KeyedState<Window>(ctx.store, ctx.ns, {
+      decode: (v) => ({ ...(v as unknown as Window) }),
+      encode: (w) => ({ value: w as unknown as Json, expiresAt: w.start + stage.periodMs }),
+    }, undefined, () => latest);
     return {
       push(m: Match): Match[] {
         const ev = m.events[m.events.length - 1]!;
+        if (m.time > latest) latest = m.time;
         // Panther: the key is the dedup string (dedup() -> title -> defaultDedupString:<RuleID>).
         const panther = presenter?.present(ctx.rule, ev, ctx.schema);
         const key = stage.pantherKey ? panther!.dedup : keyString(keyFields.map((get) => get(ev)));
-        let w = ctx.store.get(ctx.ns, key) as unknown as Window | undefined;
+        let w = windows.get(key);
         if (!w || m.time >= w.start + stage.periodMs || m.time <= w.start - stage.periodMs) {
           w = { start: m.time, count: 0, lastSeen: m.time };
         } else if (m.time < w.start && !w.alert) {
@@ -77,8 +86,12 @@ export const dedupStage: StageFactory<DedupStage> = {
           w.alert = ctx.alertIdFor(emitted);
           out.push(emitted);
         }
-        ctx.store.set(ctx.ns, key, w as unknown as Json, w.start + stage.periodMs);
+        windows.set(key, w);
+        windows.trim();
         return out;
+      },
+      persist(watermark?: number): void {
+        windows.persist(watermark);
       },
     };
   },

@@ -15,6 +15,14 @@
  *
  * The working form `S` may hold live objects (events); `encode` turns it into JSON at persist
  * time only, so a key that changes a hundred times in a batch is serialised once.
+ *
+ * A key the store cannot hold is not looked up: when the namespace was empty at the first
+ * access (a fresh scan, or a stage that never wrote anything yet), the keys written since are
+ * remembered with their expiry, and any other key is known absent without a store read. A
+ * remembered key is forgotten once the store drops it (its expiry is before the watermark that
+ * the engine's commit passes to `persist`, just before `StateStore.expire` with that watermark).
+ * Stages keyed by something new on almost every event (a session id) thus cost no store read
+ * per event.
  */
 import type { Json } from '../../event/types.js';
 import type { StateStore } from '../../store/types.js';
@@ -35,6 +43,12 @@ export class KeyedState<S> {
   private readonly dirty = new Set<string>();
   /** Expiry (event time) of the keys held, as last written: dead keys leave memory at persist. */
   private readonly expiry = new Map<string, number>();
+  /**
+   * Keys the store may hold for this namespace, with their expiry (Infinity: none), when that is
+   * known (the namespace was empty at the first access); null: unknown (always ask the store);
+   * undefined: not checked yet.
+   */
+  private written: Map<string, number> | null | undefined;
 
   constructor(
     private readonly store: StateStore,
@@ -48,7 +62,8 @@ export class KeyedState<S> {
   /** The key's state (loaded from the store once), or undefined when there is none. */
   get(key: string): S | undefined {
     if (this.mem.has(key)) return this.mem.get(key);
-    const stored = this.store.get(this.ns, key);
+    const written = this.knownKeys();
+    const stored = written && !written.has(key) ? undefined : this.store.get(this.ns, key);
     const s = stored === undefined ? undefined : this.codec.decode(stored);
     this.mem.set(key, s);
     return s;
@@ -75,24 +90,38 @@ export class KeyedState<S> {
     if (this.mem.has(key)) this.dirty.add(key);
   }
 
+  /** The keys the store may hold (see the header), checking the namespace once. */
+  private knownKeys(): Map<string, number> | null {
+    if (this.written === undefined) this.written = this.store.hasEntries(this.ns) ? null : new Map();
+    return this.written;
+  }
+
   /**
    * Write every changed key to the store (the caller's transaction), then drop from memory the
    * keys whose state has expired (the store's copy expires with it: nothing is lost).
+   * `watermark`: the engine's commit is about to expire the store's entries older than it (the
+   * keys known to be stored that expire before it are forgotten); absent for a mid-batch write.
    */
-  persist(): void {
+  persist(watermark?: number): void {
+    const written = this.knownKeys();
     for (const key of this.dirty) {
       const s = this.mem.get(key);
       const row = s === undefined ? undefined : this.codec.encode(s);
       if (row === undefined) {
         this.store.delete(this.ns, key);
         this.expiry.delete(key);
+        written?.delete(key);
       } else {
         this.store.set(this.ns, key, row.value, row.expiresAt);
         if (row.expiresAt !== undefined) this.expiry.set(key, row.expiresAt);
         else this.expiry.delete(key);
+        written?.set(key, row.expiresAt ?? Infinity);
       }
     }
     this.dirty.clear();
+    if (written && watermark !== undefined && Number.isFinite(watermark)) {
+      for (const [key, at] of written) if (at < watermark) written.delete(key);
+    }
     const now = this.now();
     for (const [key, at] of this.expiry) {
       if (at < now) {

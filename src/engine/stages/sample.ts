@@ -78,8 +78,8 @@ export const sampleStage: StageFactory<SampleStage> = {
         state.trim();
         return out;
       },
-      persist(): void {
-        state.persist();
+      persist(watermark?: number): void {
+        state.persist(watermark);
       },
     };
   },

@@ -352,6 +352,17 @@ export const sequenceStage: StageFactory<SequenceStage> = {
         const t = ev.time;
         if (t > latest) latest = t;
         const out: Match[] = hasTrailing ? due(t) : [];
+        // A step written `with runs=N` is N steps sharing one predicate and key: each is computed
+        // once per event. null: the step's predicate does not match.
+        const matched = new Map<Step, Json[][] | null>();
+        const keysIfMatch = (step: Step): Json[][] | null => {
+          let keys = matched.get(step);
+          if (keys === undefined) {
+            keys = step.test(ev) ? step.key(ev) : null;
+            matched.set(step, keys);
+          }
+          return keys;
+        };
         let stored: StoredEvent | undefined;
         /** The event as a store row, made once (it may join several keys). */
         const row = (): StoredEvent => (stored ??= storeEvent(ev));
@@ -375,10 +386,12 @@ export const sequenceStage: StageFactory<SequenceStage> = {
         };
 
         if (until && until.test(ev)) {
+          // Only a key with pending sequences changes: no state is made for the others (an
+          // `until` such as "any successful sign-in" matches most events).
           for (const key of until.key(ev)) {
             const k = JSON.stringify(key);
-            const st = fresh(k);
-            if (Object.keys(st.p).length > 0) {
+            const st = state.get(k);
+            if (st && Object.keys(st.p).length > 0) {
               st.p = {};
               state.touch(k);
             }
@@ -386,10 +399,12 @@ export const sequenceStage: StageFactory<SequenceStage> = {
         }
 
         for (const i of missingSteps) {
-          const step = steps[i]!;
-          if (!step.test(ev)) continue;
-          for (const key of step.key(ev)) {
+          const keys = keysIfMatch(steps[i]!);
+          if (!keys) continue;
+          for (const key of keys) {
             const k = JSON.stringify(key);
+            // Only a leading missing step records something for a key without state.
+            if (i >= first && !state.get(k)) continue;
             const st = fresh(k);
             if (i < first) {
               if (!st.m) st.m = { t, b: null };
@@ -415,10 +430,12 @@ export const sequenceStage: StageFactory<SequenceStage> = {
         }
 
         for (const j of positiveDesc) {
-          const step = steps[j]!;
-          if (!step.test(ev)) continue;
-          for (const key of step.key(ev)) {
+          const keys = keysIfMatch(steps[j]!);
+          if (!keys) continue;
+          for (const key of keys) {
             const k = JSON.stringify(key);
+            // A later step only advances a pending sequence: a key without state has none.
+            if (j !== first && !state.get(k)) continue;
             const st = fresh(k);
             let next: Partial;
             if (j === first) {
@@ -449,8 +466,8 @@ export const sequenceStage: StageFactory<SequenceStage> = {
         state.trim();
         return out;
       },
-      persist(): void {
-        state.persist();
+      persist(watermark?: number): void {
+        state.persist(watermark);
       },
     };
     if (hasTrailing) {

@@ -22,7 +22,10 @@
  *  - State: one store entry per group under `ctx.ns`, holding only what lies inside the window
  *    (time and id of each counted match, its distinct values when cardinality is asked, and, for
  *    alert inputs, the ancestry an alert needs) plus the last signal time; it expires one window
- *    after its newest time, so a restart mid-window continues the count.
+ *    after its newest time, so a restart mid-window continues the count. The working copy is in
+ *    memory (keyed-state.ts: read from the store once per group, written back by `persist()` from
+ *    the engine's commit, inside the batch transaction), so a group counted a thousand times in a
+ *    batch costs one store write, not a thousand reads and writes.
  *  - Output: a synthetic match (Kibana builds a new document, not a copy of an event):
  *    `events` = the counted matches (for ancestors and the alert id; those restored from the
  *    store are stubs carrying id, time and ancestry only), `time` = the last counted event's time
@@ -37,6 +40,7 @@ import type { CanonicalEvent, Json, JsonObject } from '../../event/types.js';
 import { makeEvent } from '../../event/types.js';
 import type { ThresholdStage } from '../../ir/types.js';
 import { resolveField } from '../../schema/index.js';
+import { KeyedState } from './keyed-state.js';
 import { cartesian } from './terms.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
 
@@ -86,9 +90,49 @@ export const thresholdStage: StageFactory<ThresholdStage> = {
   create(stage: ThresholdStage, ctx: StageContext): StageRuntime {
     const groupGetters = stage.groupBy.map((f) => resolveField(f, ctx.schema));
     const cardinality = (stage.cardinality ?? []).map((c) => ({ name: c.field.name, value: c.value, get: resolveField(c.field, ctx.schema) }));
+    /**
+     * Per group, how many counted matches hold each distinct value of each cardinality field, kept
+     * up to date as matches enter and leave the window (not stored: rebuilt from the entries when
+     * a group is read back from the store), so a push costs its own values, not the whole window.
+     */
+    const distinctCounts = new WeakMap<GroupState, Map<string, number>[]>();
+    const countValues = (counts: Map<string, number>[], e: Entry, delta: 1 | -1): void => {
+      const values = e['v'] as string[][] | undefined;
+      if (!values) return;
+      for (let i = 0; i < counts.length; i++) {
+        for (const v of values[i] ?? []) {
+          const n = (counts[i]!.get(v) ?? 0) + delta;
+          if (n === 0) counts[i]!.delete(v);
+          else counts[i]!.set(v, n);
+        }
+      }
+    };
+    const countsOf = (st: GroupState): Map<string, number>[] => {
+      let counts = distinctCounts.get(st);
+      if (!counts) {
+        counts = cardinality.map(() => new Map<string, number>());
+        for (const e of st.e) countValues(counts, e, 1);
+        distinctCounts.set(st, counts);
+      }
+      return counts;
+    };
+    /** Time of the latest match pushed: a group whose entry expired before it is dropped from memory. */
+    let latest = -Infinity;
+    const state = new KeyedState<GroupState>(ctx.store, ctx.ns, {
+      // Entries are never changed once counted: a copy of the list is enough.
+      decode: (v) => {
+        const stored = v as GroupState;
+        return { e: [...stored.e], s: stored.s };
+      },
+      encode: (st) => {
+        const horizon = Math.max(st.s ?? -Infinity, st.e.length > 0 ? st.e[st.e.length - 1]!.t : -Infinity);
+        return { value: st, expiresAt: horizon + stage.windowMs };
+      },
+    }, undefined, () => latest);
     return {
       push(m: Match): Match[] {
         const ev = m.events[m.events.length - 1]!;
+        if (m.time > latest) latest = m.time;
         const lists = groupGetters.map((get) => scalars(get(ev)));
         if (lists.some((l) => l.length === 0)) return [];
         const distinct = cardinality.length > 0 ? cardinality.map((c) => [...new Set(scalars(c.get(ev)).map(String))]) : undefined;
@@ -96,8 +140,7 @@ export const thresholdStage: StageFactory<ThresholdStage> = {
         const out: Match[] = [];
         for (const tuple of cartesian(lists, MAX_GROUPS_PER_EVENT)) {
           const key = JSON.stringify(tuple);
-          const stored = ctx.store.get(ctx.ns, key) as GroupState | undefined;
-          const st: GroupState = stored ? { e: [...stored.e], s: stored.s } : { e: [], s: null };
+          const st = state.ensure(key, () => ({ e: [], s: null }));
           // Signal history: matches at or before the last alert's last event are not counted again.
           if (st.s !== null && m.time <= st.s) continue;
           const newest = Math.max(m.time, st.e.length > 0 ? st.e[st.e.length - 1]!.t : -Infinity);
@@ -107,16 +150,20 @@ export const thresholdStage: StageFactory<ThresholdStage> = {
           if (distinct) entry['v'] = distinct;
           if (anc) entry['a'] = anc;
           // Keep time order (a late match goes before newer ones), then drop what left the window.
+          const counts = cardinality.length > 0 ? countsOf(st) : undefined;
           let at = st.e.length;
           while (at > 0 && st.e[at - 1]!.t > m.time) at--;
           st.e.splice(at, 0, entry);
-          while (st.e.length > 0 && st.e[0]!.t < start) st.e.shift();
+          if (counts) countValues(counts, entry, 1);
+          while (st.e.length > 0 && st.e[0]!.t < start) {
+            const gone = st.e.shift()!;
+            if (counts) countValues(counts, gone, -1);
+          }
 
           const count = st.e.length;
           const cards = cardinality.map((c, i) => {
-            const set = new Set<string>();
-            for (const e of st.e) for (const v of (e['v'] as string[][] | undefined)?.[i] ?? []) set.add(v);
-            return { field: c.name, value: set.size, reached: set.size >= c.value };
+            const size = counts![i]!.size;
+            return { field: c.name, value: size, reached: size >= c.value };
           });
           if (count >= stage.value && cards.every((c) => c.reached)) {
             const counted = st.e;
@@ -141,11 +188,15 @@ export const thresholdStage: StageFactory<ThresholdStage> = {
             });
             st.e = [];
             st.s = last;
+            distinctCounts.delete(st);
           }
-          const horizon = Math.max(st.s ?? -Infinity, st.e.length > 0 ? st.e[st.e.length - 1]!.t : -Infinity);
-          ctx.store.set(ctx.ns, key, st, horizon + stage.windowMs);
+          state.set(key, st);
         }
+        state.trim();
         return out;
+      },
+      persist(watermark?: number): void {
+        state.persist(watermark);
       },
     };
   },

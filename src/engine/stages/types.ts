@@ -44,9 +44,10 @@ export interface StageRuntime {
    * Write the state the stage holds in memory to the store. The engine calls it from
    * `commit(batch)`, inside the batch transaction that also saves the input checkpoint, so the
    * stored state always matches the input position (restart safety). Stages that write the
-   * store as they go have none.
+   * store as they go have none. `watermark`: the event time before which the commit then
+   * expires stored entries (`StateStore.expire`); absent when no expiry follows.
    */
-  persist?(): void;
+  persist?(watermark?: number): void;
 }
 
 export interface StageFactory<S extends Stage = Stage> {
