@@ -192,11 +192,11 @@ test('other rule types and exception lists stay unsupported, each with its reaso
     reason(tomlRule({ type: '"machine_learning"', machine_learning_job_id: '["pad_okta_x"]' })),
     'not supported: elastic/machine_learning (needs the Elastic ML job pad_okta_x)',
   );
-  // alert_suppression runs (test/elastic-suppression.test.ts); exception lists do not yet.
+  // alert_suppression runs (test/elastic-suppression.test.ts); exception lists are named in the IR (test/exceptions.test.ts).
   const suppressed = tomlRule({}) + '\n[rule.alert_suppression]\ngroup_by = ["okta.actor.id"]\n';
   assert.equal(parseElastic(suppressed, 'x.toml').rules[0]!.stages[1]!.type, 'suppress');
   const excepted = tomlRule({}) + '\n[[rule.exceptions_list]]\nid = "e1"\nlist_id = "l1"\nnamespace_type = "single"\ntype = "detection"\n';
-  assert.equal(reason(excepted), 'not yet supported: elastic/query with exceptions_list');
+  assert.deepEqual(parseElastic(excepted, 'x.toml').rules[0]!.exceptionLists, [{ listId: 'l1', namespaceType: 'single' }]);
 });
 
 test('lucene queries run only when they read the same in KQL', () => {

@@ -271,9 +271,9 @@ test('a malformed alert_suppression is a one-line error naming the key', () => {
     );
   }
   assert.throws(() => parseElastic(toml({ interval: '"often"' }, byUser()), 'x.toml'), /interval must be a number with s, m, h or d/);
-  // Exception lists stay unsupported, suppression or not.
+  // Exception lists are named in the IR (attached from --exceptions, src/exceptions), suppression or not.
   const excepted = parseElastic(toml({}, byUser() + '\n[[rule.exceptions_list]]\nid = "e1"\nlist_id = "l1"\nnamespace_type = "single"\ntype = "detection"\n'), 'x.toml');
-  assert.equal(excepted.unsupported[0]!.reason, 'not yet supported: elastic/query with exceptions_list');
+  assert.deepEqual(excepted.rules[0]!.exceptionLists, [{ listId: 'l1', namespaceType: 'single' }]);
 });
 
 test('elasticInput: Okta logs and security alerts named together read both', () => {

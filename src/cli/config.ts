@@ -10,6 +10,7 @@
  *   geoipAsn: /data/GeoLite2-ASN.mmdb
  *   geoipCountry: /data/country.mmdb           # default: the one shipped through npm
  *   users: directory/users.csv                 # user profiles loaded at each scan
+ *   exceptions: [exceptions/]                  # default --exceptions (docs/exceptions.md)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -26,6 +27,7 @@ export interface Config {
   geoipAsn?: string;
   geoipCountry?: string;
   users?: string;
+  exceptions?: string[];
 }
 
 export const DEFAULT_CONFIG = 'oktopus.yml';
@@ -42,6 +44,7 @@ const KEYS: Record<keyof Config, (v: unknown) => boolean> = {
   geoipAsn: (v) => typeof v === 'string',
   geoipCountry: (v) => typeof v === 'string',
   users: (v) => typeof v === 'string',
+  exceptions: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
 };
 
 function yamlPosition(e: unknown): string {

@@ -20,10 +20,11 @@ import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption }
 import { LOGS_SCOPE, oauthAuth, OktaApiError, OktaLogClient, orgBaseUrl, readTokenFile, sswsAuth, USERS_SCOPE, type OktaAuth } from '../sources/okta-api.js';
 import { usersSync } from '../enrich/commands.js';
 import { runStream, type StreamMode } from '../pipeline/stream.js';
+import { exceptionsOption } from '../exceptions/apply.js';
 
 /** What main.ts lends these commands (its rule loading and store opening, shared with scan). */
 export interface LiveDeps {
-  load(paths: string[] | undefined, config: Config): Promise<LoadedRules>;
+  load(paths: string[] | undefined, config: Config, placeholders?: Record<string, string[]>, exceptions?: string[]): Promise<LoadedRules>;
   openStore(opts: { state?: string; memory?: boolean; fresh?: boolean }, config: Config): StateStore;
 }
 
@@ -33,6 +34,7 @@ interface LiveFlags {
   since?: string;
   until?: string;
   rules?: string[];
+  exceptions?: string[];
   format: string;
   output?: string;
   alertsDb?: string;
@@ -121,7 +123,7 @@ async function liveCommand(mode: StreamMode, flags: LiveFlags, deps: LiveDeps): 
   }
 
   applyPythonFlags(flags);
-  const loaded = await deps.load(flags.rules, config);
+  const loaded = await deps.load(flags.rules, config, undefined, flags.exceptions);
   if (!flags.quiet) err(`loaded ${loaded.rules.length} rules from ${loaded.files} files`);
   const schema: SchemaContext = { org: tenant };
   const sinks = buildSinks(flags);
@@ -226,6 +228,7 @@ export function registerLiveCommands(program: Command, setExit: (code: number) =
     cmd
       .option('--org <url>', 'the Okta org, e.g. https://acme.okta.com (base URL, and cloud.account.id; env OKTOPUS_ORG)')
       .addOption(new Option('--rules <path>', 'rule file or folder (repeatable; default: the built-in rules)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+      .addOption(exceptionsOption())
       .addOption(noCodeOption())
       .addOption(new Option('--format <format>', 'alert output: table or ndjson').default('table'))
       .option('--output <file>', 'append alerts as NDJSON to this file')

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRules } from '../rules/load.js';
+import { applyExceptionFiles, exceptionsOption } from '../exceptions/apply.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { DEFAULT_ORG, type SchemaContext } from '../schema/index.js';
 import type { AlertSink } from '../sinks/types.js';
@@ -27,6 +28,7 @@ const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url))
 const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
 
 export interface ServeFlags {
+  exceptions?: string[];
   port: string;
   host: string;
   path: string;
@@ -119,7 +121,9 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
 
   const rulePaths = flags.rules?.length ? flags.rules : config.rules?.length ? config.rules : [BUILTIN_RULES];
   setRuleRoots(rulePaths);
-  const loaded = await loadRules(rulePaths, { placeholders: config.placeholders });
+  const read = await loadRules(rulePaths, { placeholders: config.placeholders });
+  // Exception lists (docs/exceptions.md): --exceptions, else the config's `exceptions:`.
+  const loaded = await applyExceptionFiles(read, flags.exceptions?.length ? flags.exceptions : (config.exceptions ?? []), (w) => err(`warning: ${w}`));
   for (const e of loaded.errors) err(`error: ${e.message}`);
   if (!flags.quiet) {
     err(`loaded ${loaded.rules.length} rules from ${loaded.files} files`);
@@ -189,6 +193,7 @@ export function registerServeCommand(program: Command, setExit: (code: number) =
     .option('--header <name>', 'the header Okta sends the secret in (the Event Hook\'s authScheme key)', 'Authorization')
     .option('--secret-file <file>', 'read the secret from this file (first line) instead of OKTOPUS_HOOK_SECRET')
     .addOption(new Option('--rules <path>', 'rule file or folder (repeatable; default: the built-in rules)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+    .addOption(exceptionsOption())
     .addOption(noCodeOption())
     .option('--state <path>', `state store file: engine state and the delivery queue (default ${DEFAULT_STATE})`)
     .addOption(new Option('--format <format>', 'alert output: ndjson or table').default('ndjson'))

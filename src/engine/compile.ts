@@ -12,6 +12,7 @@ import { requiredEventTypes } from './event-types.js';
 import { compilePredicate } from './predicate/index.js';
 import { stageFactory } from './stages/index.js';
 import type { Match, StageRuntime } from './stages/types.js';
+import { withExceptions, type ExceptionCounter } from './exceptions.js';
 
 export interface CompiledRule {
   ir: RuleIR;
@@ -29,6 +30,8 @@ export interface CompiledRule {
    * and keeps the baselines up to date only when some rule does.
    */
   readsOrdered: boolean;
+  /** Per exception item: events the head matched and the item removed (src/engine/exceptions.ts). */
+  exceptionCounters: ExceptionCounter[];
 }
 
 export interface CompileHooks {
@@ -58,6 +61,9 @@ function compileParts(ir: RuleIR, schema: SchemaContext, store: StateStore, hook
     eventTypes = ir.input !== 'alerts' ? requiredEventTypes(first.predicate) : undefined;
     rest = ir.stages.slice(1);
   }
+  // Exceptions: head AND NOT any item (docs/exceptions.md).
+  const guarded = withExceptions(ir, `${ir.dialect}:${ir.id}`, head, schema);
+  head = guarded.head;
   const stages = rest.map((s, i) =>
     stageFactory(s.type)!.create(s, {
       rule: ir,
@@ -68,5 +74,5 @@ function compileParts(ir: RuleIR, schema: SchemaContext, store: StateStore, hook
       attach: (uuid, update) => hooks.attach(uuid, update),
     }),
   );
-  return { ir, key: `${ir.dialect}:${ir.id}`, uuid: ruleUuid(ir), eventTypes, head, stages };
+  return { ir, key: `${ir.dialect}:${ir.id}`, uuid: ruleUuid(ir), eventTypes, head, stages, exceptionCounters: guarded.counters };
 }

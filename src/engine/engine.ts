@@ -349,10 +349,15 @@ export class Engine {
     this.reorder.persist(this.store);
     // Stages that keep their working state in memory (sequence, sample) write what changed now,
     // in this transaction, before expiry runs over it.
-    for (const rule of this.compiled) for (const stage of rule.stages) stage.persist?.();
+    for (const rule of this.compiled) for (const stage of rule.stages) stage.persist?.(this.watermark);
     this.baseline?.persist(); // the users whose baseline changed
 
     if (Number.isFinite(this.watermark)) this.store.expire(this.watermark);
+  }
+
+  /** Per rule and exception item: events the rule's filter matched and the item removed (rule = `dialect:id`). */
+  exceptionCounts(): { rule: string; list: string; item: string; name: string; events: number }[] {
+    return this.compiled.flatMap((c) => c.exceptionCounters.map((x) => ({ ...x })));
   }
 
   get buffered(): number {

@@ -30,6 +30,44 @@ export interface Explanation {
   exclusions: Indicator[];
   threat: string[];
   sameAction: { id: string; name: string; dialect: string; shared: string[] }[];
+  /**
+   * Exception items attached to the rule (--exceptions, docs/exceptions.md): an event matching
+   * any of them is dropped before every stage. `text` renders the item's entries like the
+   * rule's own predicates. `missingLists`: lists the rule names that were not provided.
+   */
+  exceptions: { list: string; listName?: string; item: string; name: string; source: string; expireTime?: string; text: string }[];
+  missingLists: string[];
+}
+
+/** Long value lists (a value list of IP ranges) are shown by their first values and a count. */
+const SHOWN_VALUES = 8;
+
+function abbreviate(p: Predicate): Predicate {
+  switch (p.type) {
+    case 'and':
+    case 'or':
+      return { ...p, args: p.args.map(abbreviate) };
+    case 'not':
+      return { ...p, arg: abbreviate(p.arg) };
+    case 'elements':
+      return { ...p, where: abbreviate(p.where) };
+    case 'compare':
+      return p.values.length > SHOWN_VALUES ? { ...p, values: [...p.values.slice(0, SHOWN_VALUES), `…${p.values.length - SHOWN_VALUES} more`] } : p;
+    default:
+      return p;
+  }
+}
+
+function exceptionsOf(rule: RuleIR): Explanation['exceptions'] {
+  return (rule.exceptions ?? []).map((x) => ({
+    list: x.list,
+    ...(x.listName ? { listName: x.listName } : {}),
+    item: x.item,
+    name: x.name,
+    source: x.source,
+    ...(x.expireTime ? { expireTime: x.expireTime } : {}),
+    text: renderPredicate(abbreviate(x.predicate)),
+  }));
 }
 
 function fieldName(f: FieldRef): string {
@@ -378,6 +416,8 @@ export function explain(rule: RuleIR, others: RuleIR[] = []): Explanation {
       ...t.techniques.map((x) => label(x.id, x.name)),
     ]),
     sameAction,
+    exceptions: exceptionsOf(rule),
+    missingLists: (rule.exceptionLists ?? []).filter((l) => !l.attached).map((l) => l.listId),
   };
 }
 
@@ -412,5 +452,13 @@ export function renderExplanation(e: Explanation): string {
   s += `\nIndicators\n` + table(e.indicators.length ? [['FIELD', 'KIND', 'VALUES'], ...e.indicators.map((i) => [i.field, i.kind, i.values.map(String).join(', ')])] : []);
   s += `\nExclusions (top-level NOT conjuncts)\n` + table(e.exclusions.length ? [['FIELD', 'KIND', 'EXCLUDED VALUES'], ...e.exclusions.map((i) => [i.field, i.kind, i.values.map(String).join(', ')])] : []);
   s += `\nRules detecting the same action\n` + table(e.sameAction.map((o) => [`${o.name} (${o.dialect})`, o.shared.join(', ')]));
+  if (e.exceptions.length > 0 || e.missingLists.length > 0) {
+    s += `\nExceptions (an event matching any item is dropped before every stage)\n`;
+    for (const x of e.exceptions) {
+      s += `  list ${x.listName ? `${x.listName} (${x.list})` : x.list} · item ${x.name}${x.name !== x.item ? ` (${x.item})` : ''}${x.expireTime ? ` · until ${x.expireTime}` : ''} · ${x.source}\n`;
+      s += `    NOT (${x.text})\n`;
+    }
+    for (const m of e.missingLists) s += `  list ${m}: named in exceptions_list but not provided (--exceptions): the rule cannot run\n`;
+  }
   return s;
 }

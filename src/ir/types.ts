@@ -400,6 +400,32 @@ export interface RuleIR {
   riskScoreField?: FieldRef;
   /** Panther alert presentation (title, dedup string, dynamic severity, alert context…). */
   panther?: PantherSpec;
+  /**
+   * Exception items attached from `--exceptions` (src/exceptions, docs/exceptions.md): an event
+   * the rule's own filter matches is dropped when any item matches it, before every stage.
+   */
+  exceptions?: RuleException[];
+  /**
+   * Exception lists the rule itself names (Elastic `exceptions_list`). `attached`: the list was
+   * provided (src/exceptions); a rule naming a list that was not provided cannot run.
+   */
+  exceptionLists?: { listId: string; namespaceType: 'single' | 'agnostic'; attached?: boolean }[];
+}
+
+/**
+ * One exception item on a rule: `predicate` is the AND of the item's entries as ordinary IR
+ * predicates. `expireTime` (ISO-8601, Kibana's `expire_time`): from that event time on, the item
+ * no longer applies.
+ */
+export interface RuleException {
+  list: string;
+  listName?: string;
+  item: string;
+  name: string;
+  predicate: Predicate;
+  /** Where the item was written (`file:line`, or `file: list 'x' item 'y'`). */
+  source: string;
+  expireTime?: string;
 }
 
 /** Panther body-function names besides `rule` (pypanther `Rule` methods). */

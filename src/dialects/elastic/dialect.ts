@@ -4,8 +4,8 @@
  * `query` rules (KQL, or Lucene that reads the same as KQL; query.ts), `new_terms` rules
  * (new-terms.ts), `threshold` rules (threshold.ts) and `eql` rules (eql-rule.ts) are translated,
  * with their `alert_suppression` (suppression.ts: a `suppress` stage after the rule's own stages;
- * refused on EQL sequences and samples: not implemented yet). Rules with exception lists are reported
- * by name and type as not yet supported.
+ * refused on EQL sequences and samples: not implemented yet). `exceptions_list` references become
+ * `RuleIR.exceptionLists`; the lists themselves come from --exceptions (src/exceptions).
  * ES|QL and machine_learning rules can never run here and say so.
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -62,12 +62,23 @@ export function elasticRuleObject(text: string, file: string): Obj {
 }
 
 /**
- * Exception lists change which alerts a rule raises; they are not built yet, so such rules stay
- * unsupported. An empty `exceptions_list` (as Kibana exports carry) is no exception list.
+ * The exception lists a rule names (`exceptions_list`: `{id, list_id, namespace_type, type}`
+ * each). An empty list (as Kibana exports carry) names none. The lists are attached later
+ * (src/exceptions); a rule naming one that was not provided cannot run.
  */
-function hasExceptions(r: Obj): boolean {
-  const exceptions = r['exceptions_list'];
-  return Array.isArray(exceptions) ? exceptions.length > 0 : exceptions !== undefined && exceptions !== null;
+function exceptionListRefs(r: Obj, file: string): RuleIR['exceptionLists'] {
+  const refs = r['exceptions_list'];
+  if (refs === undefined || refs === null) return undefined;
+  if (!Array.isArray(refs)) throw new RuleError(file, 'exceptions_list must be a list of {id, list_id, namespace_type, type}');
+  if (refs.length === 0) return undefined;
+  return refs.map((ref: unknown, i) => {
+    const o = (ref ?? {}) as Obj;
+    const listId = o['list_id'];
+    const ns = o['namespace_type'] ?? 'single';
+    if (typeof listId !== 'string' || listId === '') throw new RuleError(file, `exceptions_list entry ${i + 1} has no list_id`);
+    if (ns !== 'single' && ns !== 'agnostic') throw new RuleError(file, `exceptions_list entry ${i + 1}: namespace_type ${JSON.stringify(ns)} is not single or agnostic`);
+    return { listId, namespaceType: ns };
+  });
 }
 
 type Builder = (r: Obj, base: { id: string; name: string; ruleType: string; file: string }, input: ElasticInput, text: string) => RuleIR | UnsupportedRule;
@@ -91,7 +102,8 @@ export function parseElastic(text: string, file: string): ParsedRules {
   const base = { id, name, dialect: 'elastic' as const, ruleType: type, file };
   const input = elasticInput(r['index']);
   const build = BUILDERS.get(type);
-  if (input !== undefined && build && !hasExceptions(r)) {
+  if (input !== undefined && build) {
+    const exceptionLists = exceptionListRefs(r, file);
     // A malformed alert_suppression is an error whatever the rest of the rule says.
     const suppression = parseSuppression(r, type, file, text);
     let built: RuleIR | UnsupportedRule = build(r, { id, name, ruleType: type, file }, input, text);
@@ -102,6 +114,7 @@ export function parseElastic(text: string, file: string): ParsedRules {
         ? { ...base, status: 'unsupported', reason: `not supported: elastic/${type} ${multiEvent.type} with alert_suppression (oktopus suppresses single-event EQL queries only; suppressing ${multiEvent.type} alerts is not implemented yet)` }
         : withSuppression(built, suppression, r);
     }
+    if ('stages' in built && exceptionLists) built = { ...built, exceptionLists };
     return 'stages' in built ? { rules: [built], unsupported: [] } : { rules: [], unsupported: [built] };
   }
   let entry: UnsupportedRule;
@@ -112,8 +125,6 @@ export function parseElastic(text: string, file: string): ParsedRules {
   } else if (type === 'machine_learning') {
     const job = Array.isArray(r['machine_learning_job_id']) ? r['machine_learning_job_id'].join(', ') : String(r['machine_learning_job_id'] ?? '');
     entry = { ...base, status: 'unsupported', reason: `not supported: elastic/machine_learning (needs the Elastic ML job ${job})` };
-  } else if (build) {
-    entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type} with exceptions_list` };
   } else {
     entry = { ...base, status: 'unsupported', reason: `not yet supported: elastic/${type}${r['language'] ? ` (${String(r['language'])})` : ''}` };
   }

@@ -18,12 +18,14 @@ type Network = [Addr, number];
 export function parseNetwork(text: string): Network {
   const t = text.trim();
   try {
+    // The family is known from the text (ipaddr.parse tries IPv6 first: slow for long IPv4 lists).
+    const family = t.includes(':') ? ipaddr.IPv6 : ipaddr.IPv4;
     if (t.includes('/')) {
-      const [addr, bits] = ipaddr.parseCIDR(t);
+      const [addr, bits] = family.parseCIDR(t);
       checkAddressForm(t.slice(0, t.indexOf('/')), addr);
       return [addr, bits];
     }
-    const addr = ipaddr.parse(t);
+    const addr = family.parse(t);
     checkAddressForm(t, addr);
     return [addr, addr.kind() === 'ipv4' ? 32 : 128];
   } catch (e) {
@@ -57,9 +59,49 @@ function inNetwork(addr: Addr, [net, bits]: Network): boolean {
   return (addr as ipaddr.IPv4).toIPv4MappedAddress().match(net, bits);
 }
 
+/** Above this many networks, membership is looked up per prefix length instead of network by network. */
+const INDEX_FROM = 32;
+
+/** The address's first `bits` bits as a lookup key. */
+function prefixKey(bytes: number[], bits: number): string {
+  let key = '';
+  for (let i = 0; i * 8 < bits; i++) {
+    const keep = Math.min(8, bits - i * 8);
+    key += String.fromCharCode(bytes[i]! & ((0xff << (8 - keep)) & 0xff));
+  }
+  return key;
+}
+
+/**
+ * Many networks (an exception value list of IP ranges, src/exceptions): one set of network
+ * prefixes per family and prefix length, so a test costs one lookup per distinct length. Same
+ * answers as the linear test, IPv4-mapped IPv6 addresses included.
+ */
+function indexedCidrTest(parsed: Network[]): StringTest {
+  const sets = { ipv4: new Map<number, Set<string>>(), ipv6: new Map<number, Set<string>>() };
+  for (const [net, bits] of parsed) {
+    const byLen = sets[net.kind()];
+    let set = byLen.get(bits);
+    if (!set) byLen.set(bits, (set = new Set()));
+    set.add(prefixKey(net.toByteArray(), bits));
+  }
+  const inFamily = (byLen: Map<number, Set<string>>, bytes: number[]): boolean => {
+    for (const [bits, set] of byLen) if (set.has(prefixKey(bytes, bits))) return true;
+    return false;
+  };
+  return (s) => {
+    const addr = parseEventAddress(s.trim());
+    if (addr === undefined) return false;
+    if (addr.kind() === 'ipv4') return inFamily(sets.ipv4, addr.toByteArray()) || (sets.ipv6.size > 0 && inFamily(sets.ipv6, (addr as ipaddr.IPv4).toIPv4MappedAddress().toByteArray()));
+    const v6 = addr as ipaddr.IPv6;
+    return inFamily(sets.ipv6, v6.toByteArray()) || (v6.isIPv4MappedAddress() && inFamily(sets.ipv4, v6.toIPv4Address().toByteArray()));
+  };
+}
+
 /** A test that the string is an address inside any of the networks. */
 export function cidrTest(networks: string[]): StringTest {
   const parsed = networks.map(parseNetwork);
+  if (parsed.length > INDEX_FROM) return indexedCidrTest(parsed);
   return (s) => {
     const addr = parseEventAddress(s.trim());
     if (addr === undefined) return false;

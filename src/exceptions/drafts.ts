@@ -1,0 +1,51 @@
+/**
+ * What the file readers produce before value lists are resolved: lists and items with their raw
+ * entries. Items become predicates in index.ts once every file (and so every value list) is read.
+ */
+import type { FieldVocabulary } from './entries.js';
+import type { RuleSelector } from './types.js';
+import type { ValueList } from './value-lists.js';
+
+export interface ItemDraft {
+  id: string;
+  name: string;
+  entries: unknown;
+  expireTime?: string;
+  /** Prefix of this item's error lines (`corp.yml: list 'vpn' item 'egress'`, `x.ndjson:4: item 'a1'`). */
+  where: string;
+  /** Where it was written, as RuleException.source (`x.ndjson:4`, `corp.yml:12`). */
+  source: string;
+}
+
+export interface ListDraft {
+  id: string;
+  name?: string;
+  description?: string;
+  namespaceType: 'single' | 'agnostic';
+  type: string;
+  file: string;
+  format: 'kibana' | 'oktopus';
+  selectors?: RuleSelector[];
+  vocabulary: FieldVocabulary;
+  items: ItemDraft[];
+}
+
+export interface Drafts {
+  lists: ListDraft[];
+  valueLists: ValueList[];
+  errors: { source: string; message: string }[];
+}
+
+/** Kibana `expire_time`: an ISO-8601 date-time; returns the normalised string or throws. */
+export function checkExpireTime(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const text = v instanceof Date ? v.toISOString() : v;
+  if (typeof text !== 'string' || Number.isNaN(Date.parse(text))) throw new Error(`expire_time ${JSON.stringify(v)} is not an ISO-8601 date-time`);
+  return new Date(Date.parse(text)).toISOString();
+}
+
+export function namespaceOf(v: unknown): 'single' | 'agnostic' {
+  if (v === undefined || v === null || v === 'single') return 'single';
+  if (v === 'agnostic') return 'agnostic';
+  throw new Error(`namespace_type ${JSON.stringify(v)} is not single or agnostic`);
+}
