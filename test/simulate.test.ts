@@ -4,7 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonObject, LogEvent } from '../src/event/types.js';
-import { generateTenant, generateTenantLines, groundTruth, tenantSummary, type TenantOptions } from '../src/simulate/tenant.js';
+import {
+  CORPORATE_VPN_CIDRS, PRIVATE_RELAY_CIDRS, SCENARIO_IDS, generateTenant, generateTenantLines, groundTruth, tenantDirectory, tenantSummary, truthDocument,
+  type ScenarioId, type TenantOptions,
+} from '../src/simulate/tenant.js';
+import { directoryCsv } from '../src/simulate/output.js';
 import { writeBenchFile } from '../bench/generate.js';
 
 const OPTS: TenantOptions = { seed: 42, users: 40, days: 5, start: '2026-11-02', org: 'acme', attacks: true };
@@ -29,6 +33,14 @@ const str = (v: unknown, path: string): string => {
 const actorOf = (e: LogEvent) => (e.actor as JsonObject).alternateId as string;
 const isProxy = (e: LogEvent) => (e.securityContext as JsonObject).isProxy === true;
 const resultOf = (e: LogEvent) => (e.outcome as JsonObject).result;
+/** IPv4 address in an a.b.c.d/n network. */
+function inCidr(ip: string, cidr: string): boolean {
+  const [net, bits] = cidr.split('/');
+  const n = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(n(ip) / size) === Math.floor(n(net!) / size);
+}
 
 test('simulate: same seed gives the same events, another seed different ones', () => {
   const a = first(generateTenant(OPTS), 100).map((e) => e.uuid);
@@ -138,80 +150,167 @@ test('simulate: daily traffic covers the ordinary event types', () => {
   assert.ok(EVENTS.some((e) => e.eventType === 'user.session.start' && resultOf(e) === 'FAILURE' && (e.outcome as JsonObject).reason === 'INVALID_CREDENTIALS'));
 });
 
-test('simulate: the attack is in the log as the ground truth says', () => {
-  const truth = groundTruth(OPTS);
-  assert.deepEqual(truth.map((g) => g.scenario), ['credential-stuffing', 'proxy-session-takeover', 'mfa-reset', 'admin-privilege-grant', 'api-token-creation']);
-  const victim = truth[0]!.user;
-  assert.ok(truth.every((g) => g.user === victim && g.eventUuids.length > 0 && g.description.length > 0));
-  const byId = new Map(EVENTS.map((e) => [e.uuid, e] as const));
-  for (const g of truth) for (const id of g.eventUuids) assert.ok(byId.has(id), `${g.scenario}: ${id} not generated`);
+const byUuid = new Map(EVENTS.map((e) => [e.uuid, e] as const));
+const scenarioEvents = (id: string): LogEvent[] => {
+  const g = groundTruth(OPTS).find((x) => x.id === id);
+  assert.ok(g, `scenario ${id} in the truth`);
+  return g.eventUuids.map((u) => byUuid.get(u)!);
+};
+const ipOf = (e: LogEvent) => (e.client as JsonObject).ipAddress as string;
+const sidOf = (e: LogEvent) => (e.authenticationContext as JsonObject).externalSessionId as string;
+const countryOf = (e: LogEvent) => ((e.client as JsonObject).geographicalContext as JsonObject).country as string;
 
-  // Stuffing: one source IP, ≥25 failed attempts over ≥15 users, ≤2 attempts each.
-  const stuffing = truth[0]!.eventUuids.map((id) => byId.get(id)!);
-  const failures = stuffing.filter((e) => resultOf(e) === 'FAILURE' && (e.outcome as JsonObject).reason === 'INVALID_CREDENTIALS');
-  assert.equal(new Set(stuffing.map((e) => (e.client as JsonObject).ipAddress)).size, 1);
+test('simulate: five scenarios, each labelled, with its own victim, on its own day, events in the log in time order', () => {
+  const truth = groundTruth(OPTS);
+  assert.deepEqual(truth.map((g) => g.id), [...SCENARIO_IDS]);
+  const victims = truth.map((g) => g.users[0]);
+  assert.equal(new Set(victims).size, 5, 'five different victims');
+  assert.equal(new Set(truth.map((g) => g.start.slice(0, 10))).size, 5, 'five different days');
+  for (const g of truth) {
+    assert.ok(g.title.length > 10 && g.description.length > 80, `${g.id} title and description`);
+    assert.ok(g.eventUuids.length > 0 && g.ips.length > 0 && g.users.length === 1);
+    const evs = g.eventUuids.map((u) => byUuid.get(u));
+    assert.ok(evs.every(Boolean), `${g.id}: every truth uuid is generated`);
+    const times = evs.map((e) => e!.published);
+    assert.deepEqual(times, [...times].sort(), `${g.id}: eventUuids in time order`);
+    assert.equal(g.start, times[0]);
+    assert.equal(g.end, times[times.length - 1]);
+    for (const e of evs) assert.ok(g.users.includes(actorOf(e!)) || g.targets.includes(actorOf(e!)), `${g.id}: ${e!.uuid} by a labelled account`);
+  }
+  // Nothing in the log outside the truth is done from an attacker's address.
+  const attackerIps = new Set(truth.flatMap((g) => g.ips));
+  const labelled = new Set(truth.flatMap((g) => g.eventUuids));
+  assert.ok(EVENTS.filter((e) => attackerIps.has(ipOf(e))).every((e) => labelled.has(e.uuid)));
+});
+
+test('simulate: credential-stuffing: one hosting address fails for many users, then a proxied sign-in of the one that verified', () => {
+  const g = groundTruth(OPTS).find((x) => x.id === 'credential-stuffing')!;
+  const evs = scenarioEvents('credential-stuffing');
+  const src = g.ips[0]!;
+  const burst = evs.filter((e) => ipOf(e) === src);
+  const failures = burst.filter((e) => e.eventType === 'user.session.start' && resultOf(e) === 'FAILURE');
   const perUser = new Map<string, number>();
   for (const e of failures) perUser.set(actorOf(e), (perUser.get(actorOf(e)) ?? 0) + 1);
   assert.ok(failures.length >= 25 && perUser.size >= 15 && Math.max(...perUser.values()) <= 2);
-
-  // The takeover session start: the victim, through a proxy, first proxied session ever.
-  const takeover = truth[1]!.eventUuids.map((id) => byId.get(id)!);
-  const start = takeover.find((e) => e.eventType === 'user.session.start')!;
-  assert.ok(start, 'takeover has a user.session.start');
-  assert.equal(actorOf(start), victim);
-  assert.equal(resultOf(start), 'SUCCESS');
+  assert.ok(g.targets.length >= 20 && [...perUser.keys()].every((u) => g.targets.includes(u)));
+  const verified = burst.filter((e) => e.eventType === 'user.authentication.verify' && resultOf(e) === 'SUCCESS');
+  assert.deepEqual(verified.map(actorOf), g.users);
+  const start = evs.find((e) => e.eventType === 'user.session.start' && resultOf(e) === 'SUCCESS')!;
+  assert.equal(actorOf(start), g.users[0]);
   assert.equal(isProxy(start), true);
-  const sc = start.securityContext as JsonObject;
-  assert.ok(typeof sc.asOrg === 'string' && typeof sc.asNumber === 'number');
-  const victimCountry = (EVENTS.find((e) => actorOf(e) === victim && !isProxy(e))!.client as JsonObject).geographicalContext as JsonObject;
-  assert.notEqual(((start.client as JsonObject).geographicalContext as JsonObject).country, victimCountry.country, 'foreign exit node');
-  assert.match(String((start.debugContext as JsonObject & { debugData: JsonObject }).debugData.behaviors), /New Device=POSITIVE/);
-  const before = EVENTS.filter((e) => actorOf(e) === victim && isProxy(e) && e.published < start.published);
-  assert.ok(before.every((e) => takeover.includes(e)), 'no proxied activity by the victim before the attack');
-
-  // Then, within minutes, by the victim actor, in the same session, through the proxy.
-  const sid = (start.authenticationContext as JsonObject).externalSessionId;
-  const t0 = Date.parse(start.published);
-  for (const type of ['user.mfa.factor.reset_all', 'user.account.privilege.grant', 'iam.resourceset.bindings.add', 'system.api_token.create']) {
-    const e = EVENTS.find((x) => x.eventType === type && actorOf(x) === victim);
-    assert.ok(e, `${type} by the victim`);
-    assert.ok(truth.some((g) => g.eventUuids.includes(e.uuid)), `${type} is in the ground truth`);
-    assert.equal(isProxy(e), true);
-    assert.equal((e.authenticationContext as JsonObject).externalSessionId, sid);
-    const dt = Date.parse(e.published) - t0;
-    assert.ok(dt > 0 && dt < 30 * 60_000, `${type} within 30 minutes of the proxied session start`);
-  }
-  const grant = EVENTS.find((e) => e.eventType === 'user.account.privilege.grant')!;
-  assert.match(String(((grant.debugContext as JsonObject).debugData as JsonObject).privilegeGranted), /administrator/);
-  const summary = tenantSummary(OPTS);
-  assert.equal(summary.attack?.victim.login, victim);
-  assert.equal(summary.attack?.proxy.ip, (start.client as JsonObject).ipAddress);
+  assert.equal(ipOf(start), g.ips[1]);
+  assert.ok(Date.parse(start.published) - Date.parse(g.start) < 40 * 60_000);
 });
 
-test('simulate: benign proxy users (commercial VPN daily, iCloud Private Relay) and a traveller', () => {
+test('simulate: tor-takeover: Tor exit, MFA fatigue, MFA reset and admin-role grant in one session', () => {
+  const g = groundTruth(OPTS).find((x) => x.id === 'tor-takeover')!;
+  const evs = scenarioEvents('tor-takeover');
+  const victim = g.users[0]!;
+  assert.ok(tenantSummary(OPTS).admins.some((a) => a.login === victim), 'the victim is an administrator');
+  assert.equal(evs.filter((e) => e.eventType === 'user.mfa.okta_verify.deny_push').length, 2);
+  const start = evs.find((e) => e.eventType === 'user.session.start')!;
+  assert.equal(isProxy(start), true);
+  assert.equal((start.securityContext as JsonObject).asOrg, 'stiftung erneuerbare freiheit');
+  assert.match(ipOf(start), /^185\.220\.10[01]\./);
+  assert.match(String(((start.debugContext as JsonObject).debugData as JsonObject).behaviors), /New Device=POSITIVE/);
+  const before = EVENTS.filter((e) => actorOf(e) === victim && isProxy(e) && e.published < start.published);
+  assert.ok(before.every((e) => evs.includes(e)), 'no proxied activity by the victim before the attack');
+  for (const type of ['user.mfa.factor.reset_all', 'user.account.privilege.grant', 'iam.resourceset.bindings.add']) {
+    const e = evs.find((x) => x.eventType === type);
+    assert.ok(e, type);
+    assert.equal(actorOf(e), victim);
+    assert.equal(sidOf(e), sidOf(start));
+    assert.deepEqual(((e.target ?? []) as JsonObject[]).filter((t) => t.type === 'User').map((t) => t.alternateId), g.targets);
+    assert.ok(Date.parse(e.published) - Date.parse(start.published) < 30 * 60_000);
+  }
+  assert.ok(g.targets.every((t) => tenantSummary(OPTS).dormantUsers.some((d) => d.login === t)), 'the backdoor is the dormant account');
+});
+
+test('simulate: residential-proxy-geo-mismatch: a consumer ISP exit flagged as proxy, thousands of km from the profile', () => {
+  const g = groundTruth(OPTS).find((x) => x.id === 'residential-proxy-geo-mismatch')!;
+  const start = scenarioEvents('residential-proxy-geo-mismatch').find((e) => e.eventType === 'user.session.start')!;
+  assert.equal(isProxy(start), true);
+  const profile = tenantDirectory(OPTS).find((u) => u.login === g.users[0])!;
+  assert.ok(['Brazil', 'Vietnam', 'Indonesia'].includes(countryOf(start)));
+  assert.notEqual(countryOf(start), profile.countryCode);
+  assert.match(String((start.securityContext as JsonObject).asOrg), /telefonica|viettel|telekomunikasi/);
+  assert.ok(scenarioEvents('residential-proxy-geo-mismatch').some((e) => e.eventType === 'user.authentication.sso'));
+});
+
+test('simulate: session-replay: the victim\'s own session id, then from another ASN and browser, with no sign-in', () => {
+  const g = groundTruth(OPTS).find((x) => x.id === 'session-replay')!;
+  const evs = scenarioEvents('session-replay');
+  assert.ok(evs.length >= 6 && evs.every((e) => e.eventType === 'user.authentication.sso' || e.eventType === 'policy.evaluate_sign_on'));
+  const sid = sidOf(evs[0]!);
+  assert.ok(evs.every((e) => sidOf(e) === sid && ipOf(e) === g.ips[0]));
+  const own = EVENTS.filter((e) => sidOf(e) === sid && !evs.includes(e));
+  const signIn = own.find((e) => e.eventType === 'user.session.start');
+  assert.ok(signIn, 'the stolen session was started by the victim');
+  assert.equal(actorOf(signIn), g.users[0]);
+  assert.ok(signIn.published < g.start);
+  assert.notEqual((signIn.securityContext as JsonObject).asNumber, (evs[0]!.securityContext as JsonObject).asNumber);
+  assert.notEqual(((signIn.client as JsonObject).userAgent as JsonObject).rawUserAgent, ((evs[0]!.client as JsonObject).userAgent as JsonObject).rawUserAgent);
+  assert.equal(isProxy(evs[0]!), false);
+});
+
+test('simulate: api-token-after-proxy: an administrator\'s proxied sign-in, then an API token within minutes', () => {
+  const g = groundTruth(OPTS).find((x) => x.id === 'api-token-after-proxy')!;
+  const evs = scenarioEvents('api-token-after-proxy');
+  const start = evs.find((e) => e.eventType === 'user.session.start')!;
+  const token = evs.find((e) => e.eventType === 'system.api_token.create')!;
+  assert.equal(isProxy(start), true);
+  assert.equal(actorOf(token), g.users[0]);
+  assert.equal(sidOf(token), sidOf(start));
+  const dt = Date.parse(token.published) - Date.parse(start.published);
+  assert.ok(dt > 0 && dt < 20 * 60_000, `token ${dt / 60_000} min after the sign-in`);
+  assert.equal(EVENTS.filter((e) => e.eventType === 'system.api_token.create').length, 1, 'no other token in the tenant');
+});
+
+test('simulate: benign proxy users: corporate VPN, commercial VPN daily, iCloud Private Relay; travellers', () => {
   const summary = tenantSummary(OPTS);
-  const victim = summary.attack!.victim.login;
-  assert.ok(summary.vpnUsers.length >= 2);
+  const victims = new Set(groundTruth(OPTS).flatMap((g) => g.users));
+  const proxiedStarts = EVENTS.filter((e) => e.eventType === 'user.session.start' && resultOf(e) === 'SUCCESS' && isProxy(e));
+  assert.ok(summary.corporateVpnUsers.length >= 2 && summary.vpnUsers.length >= 2);
   assert.equal(summary.privateRelayUsers.length, 1);
   assert.equal(summary.travellers.length, 1);
-  const proxiedStarts = EVENTS.filter((e) => e.eventType === 'user.session.start' && resultOf(e) === 'SUCCESS' && isProxy(e));
-  for (const v of summary.vpnUsers) {
-    const mine = proxiedStarts.filter((e) => actorOf(e) === v.login);
-    const days = new Set(mine.map((e) => e.published.slice(0, 10)));
+  for (const v of [...summary.vpnUsers, ...summary.corporateVpnUsers]) {
+    const days = new Set(proxiedStarts.filter((e) => actorOf(e) === v.login).map((e) => e.published.slice(0, 10)));
     assert.ok(days.size >= 4, `${v.login} on VPN on most days (${days.size})`);
-    assert.ok(mine.every((e) => (e.securityContext as JsonObject).asOrg === v.asOrg));
   }
+  for (const v of summary.vpnUsers) assert.ok(proxiedStarts.filter((e) => actorOf(e) === v.login).every((e) => (e.securityContext as JsonObject).asOrg === v.asOrg));
+  const corp = summary.corporateVpnUsers.map((u) => u.login);
+  const corpIps = new Set(proxiedStarts.filter((e) => corp.includes(actorOf(e))).map(ipOf));
+  assert.ok([...corpIps].every((ip) => CORPORATE_VPN_CIDRS.some((c) => inCidr(ip, c))), `corporate egress ${[...corpIps].join(', ')}`);
   const relay = proxiedStarts.filter((e) => actorOf(e) === summary.privateRelayUsers[0]!.login);
-  assert.ok(relay.length >= 3 && relay.every((e) => (e.securityContext as JsonObject).asOrg === 'Apple Inc.'));
-  const benignProxyUsers = new Set(proxiedStarts.map(actorOf).filter((a) => a !== victim));
-  assert.ok(benignProxyUsers.size >= 3);
+  assert.ok(relay.length >= 3 && relay.every((e) => PRIVATE_RELAY_CIDRS.some((c) => inCidr(ipOf(e), c))));
+  const benignProxyUsers = new Set(proxiedStarts.map(actorOf).filter((a) => !victims.has(a)));
+  assert.ok(benignProxyUsers.size >= 5);
   const traveller = summary.travellers[0]!;
-  const countries = new Set(
-    EVENTS.filter((e) => actorOf(e) === traveller.login && e.eventType === 'user.session.start' && resultOf(e) === 'SUCCESS').map(
-      (e) => ((e.client as JsonObject).geographicalContext as JsonObject).country,
-    ),
-  );
+  const countries = new Set(EVENTS.filter((e) => actorOf(e) === traveller.login && e.eventType === 'user.session.start' && resultOf(e) === 'SUCCESS').map(countryOf));
   assert.ok(countries.size >= 2, 'the traveller signs in from two countries');
+});
+
+test('simulate: the truth document (oktopus-truth/2) and its benign populations', () => {
+  const doc = truthDocument(OPTS);
+  assert.deepEqual(Object.keys(doc), ['format', 'tenant', 'scenarios', 'benign']);
+  assert.equal(doc.format, 'oktopus-truth/2');
+  assert.deepEqual(doc.tenant, { org: 'acme', orgUrl: 'https://acme.okta.com', seed: 42, users: 40, days: 5, start: '2026-11-02T00:00:00.000Z', end: '2026-11-07T00:00:00.000Z' });
+  assert.deepEqual(doc.scenarios, groundTruth(OPTS));
+  for (const s of doc.scenarios) assert.deepEqual(Object.keys(s), ['id', 'title', 'description', 'users', 'targets', 'ips', 'start', 'end', 'eventUuids']);
+  assert.deepEqual(doc.benign.map((b) => b.category), ['corporate-vpn', 'commercial-vpn', 'private-relay', 'traveller']);
+  const summary = tenantSummary(OPTS);
+  assert.deepEqual(doc.benign[0]!.users, summary.corporateVpnUsers.map((u) => u.login));
+  assert.deepEqual(doc.benign[0]!.cidrs, [...CORPORATE_VPN_CIDRS]);
+  assert.deepEqual(doc.benign[2]!.cidrs, [...PRIVATE_RELAY_CIDRS]);
+  for (const b of doc.benign) {
+    assert.ok(b.users.length > 0 && b.cidrs.length > 0 && b.description.length > 20);
+    for (const c of b.cidrs) assert.match(c, /^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    // Every proxied session start of these users comes from one of the listed networks.
+    const ips = EVENTS.filter((e) => b.users.includes(actorOf(e)) && e.eventType === 'user.session.start' && isProxy(e)).map(ipOf);
+    assert.ok(ips.every((ip) => b.cidrs.some((c) => inCidr(ip, c))), `${b.category}: ${ips.find((ip) => !b.cidrs.some((c) => inCidr(ip, c)))}`);
+  }
+  assert.deepEqual(truthDocument({ ...OPTS, attacks: false }).scenarios, []);
+  assert.deepEqual(truthDocument({ ...OPTS, scenarios: ['session-replay'] }).scenarios.map((s) => s.id), ['session-replay']);
 });
 
 test('simulate: attacks:false is exactly the attack-free part of attacks:true', () => {
@@ -222,6 +321,21 @@ test('simulate: attacks:false is exactly the attack-free part of attacks:true', 
     quiet.map((e) => JSON.stringify(e)),
     EVENTS.filter((e) => !truth.has(e.uuid)).map((e) => JSON.stringify(e)),
   );
+});
+
+test('simulate: a selection of scenarios is the benign log plus exactly those scenarios, with the same truth', () => {
+  const pick: ScenarioId[] = ['session-replay', 'credential-stuffing'];
+  const truth = groundTruth({ ...OPTS, scenarios: pick });
+  assert.deepEqual(truth.map((g) => g.id), ['credential-stuffing', 'session-replay'], 'in SCENARIO_IDS order');
+  const all = groundTruth(OPTS);
+  for (const g of truth) assert.deepEqual(g, all.find((x) => x.id === g.id), `${g.id} does not depend on the selection`);
+  const keep = new Set(truth.flatMap((g) => g.eventUuids));
+  const drop = new Set(all.flatMap((g) => g.eventUuids).filter((u) => !keep.has(u)));
+  const some = [...generateTenant({ ...OPTS, scenarios: pick })];
+  assert.deepEqual(some.map((e) => e.uuid), EVENTS.filter((e) => !drop.has(e.uuid)).map((e) => e.uuid));
+  const replay = some.filter((e) => truth[1]!.eventUuids.includes(e.uuid));
+  assert.equal(sidOf(replay[0]!), sidOf(scenarioEvents('session-replay')[0]!), 'the replay steals the same session');
+  assert.throws(() => groundTruth({ ...OPTS, scenarios: ['nope' as ScenarioId] }), /unknown scenario 'nope'/);
 });
 
 test('simulate: generateTenantLines is JSON.stringify of generateTenant', () => {
@@ -262,4 +376,13 @@ test('bench: writeBenchFile writes exactly N ordered NDJSON events', async () =>
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('examples/: the demo truth and directory are what the generator gives for the example options (npm run examples regenerates them)', () => {
+  const examples = new URL('../../examples/', import.meta.url);
+  const truth = JSON.parse(readFileSync(new URL('tenant.truth.json', examples), 'utf8')) as unknown;
+  assert.deepEqual(truth, JSON.parse(JSON.stringify(truthDocument(OPTS))));
+  assert.equal(readFileSync(new URL('users.csv', examples), 'utf8'), directoryCsv(OPTS));
+  const exceptions = readFileSync(new URL('exceptions.yml', examples), 'utf8');
+  for (const c of [...CORPORATE_VPN_CIDRS, ...PRIVATE_RELAY_CIDRS]) assert.ok(exceptions.includes(c), `exceptions.yml lists ${c}`);
 });

@@ -13,18 +13,16 @@
  *   and phone re-enrolments;
  * - one or two administrators doing ordinary admin work (group and app assignments, on- and
  *   off-boarding, app and policy-rule edits) from the Okta Admin Console;
- * - benign traffic that looks suspicious: users on a commercial VPN every day and one iCloud
- *   Private Relay user (`securityContext.isProxy: true`), and a traveller signing in from abroad;
- * - optionally one attack (see `planAttack`): credential stuffing from a hosting provider, then
- *   the stolen administrator account signs in through an anonymising proxy, resets the MFA of a
- *   dormant account, grants it Super administrator, binds a custom admin role and creates an
- *   API token — all within a quarter of an hour.
+ * - benign traffic that looks suspicious (`securityContext.isProxy: true`): remote staff on the
+ *   company's always-on corporate VPN, users on a commercial VPN every day, iCloud Private Relay
+ *   users; and travellers signing in from abroad;
+ * - the attack scenarios of SCENARIO_IDS, each with its own victim, day and time (docs/simulate.md).
  *
  * Everything random comes from seeded mulberry32 streams, so a seed gives the same events, byte
  * for byte, on every machine. Independent streams are used for the population, the benign
- * traffic, the event ids and the attack, so `attacks: false` yields exactly the attack-free
- * subset of `attacks: true`, and `groundTruth()` can name the attack events without generating
- * the whole tenant.
+ * traffic, the event ids and each scenario, so `attacks: false` yields exactly the attack-free
+ * subset of `attacks: true` (and any selection of scenarios the benign log plus exactly those
+ * scenarios' events), and `truthDocument()` names the attack events without generating the log.
  *
  * The window is `[start, start + days)` in UTC. Each user's activity is planned per local
  * calendar day (real time zones via Intl, so DST is honoured) and merged in time order with a
@@ -42,15 +40,45 @@ export interface TenantOptions {
   start: string;
   /** Org subdomain, e.g. 'acme' → users are first.last@acme.com, org URL acme.okta.com. */
   org: string;
+  /** false: no attack at all. true: the scenarios listed in `scenarios` (all when absent). */
   attacks: boolean;
+  scenarios?: readonly ScenarioId[];
 }
 
-export interface GroundTruth {
-  scenario: string;
-  /** The compromised user's login (actor.alternateId of the attacker's events). */
-  user: string;
-  eventUuids: string[];
+/** One injected scenario in the ground truth (`oktopus-truth/2`). */
+export interface TruthScenario {
+  id: ScenarioId;
+  title: string;
   description: string;
+  /** Accounts the attacker acts as (actor.alternateId of the attacker's events). */
+  users: string[];
+  /** Other accounts affected: sprayed logins, the account given admin rights. */
+  targets: string[];
+  /** Source addresses the attacker used. */
+  ips: string[];
+  /** published of the first and last malicious event. */
+  start: string;
+  end: string;
+  /** uuid of every malicious event, in time order. */
+  eventUuids: string[];
+}
+
+export type BenignCategory = 'corporate-vpn' | 'commercial-vpn' | 'private-relay' | 'traveller';
+
+/** A benign population whose traffic looks suspicious (its alerts are the rules' false positives). */
+export interface TruthBenign {
+  category: BenignCategory;
+  users: string[];
+  /** The egress networks they use (what a team's exception list would hold). */
+  cidrs: string[];
+  description: string;
+}
+
+export interface TruthDocument {
+  format: 'oktopus-truth/2';
+  tenant: { org: string; orgUrl: string; seed: number; users: number; days: number; start: string; end: string };
+  scenarios: TruthScenario[];
+  benign: TruthBenign[];
 }
 
 /** Who is who in a generated tenant, for documentation and tests. */
@@ -59,29 +87,23 @@ export interface TenantSummary {
   window: { start: string; end: string };
   users: number;
   admins: { id: string; login: string; name: string; city: string; timeZone: string }[];
+  corporateVpnUsers: { id: string; login: string; name: string; egress: string }[];
   vpnUsers: { id: string; login: string; name: string; provider: string; asOrg: string }[];
-  privateRelayUsers: { id: string; login: string; name: string }[];
+  privateRelayUsers: { id: string; login: string; name: string; asOrg: string }[];
   travellers: { id: string; login: string; name: string; home: string; destination: string; from: string; to: string }[];
   dormantUsers: { id: string; login: string; name: string }[];
-  attack: AttackSummary | null;
+  scenarios: ScenarioSummary[];
 }
 
-export interface AttackSummary {
-  victim: { id: string; login: string; name: string; home: string; timeZone: string };
-  backdoor: { id: string; login: string; name: string };
-  stuffing: { ip: string; asOrg: string; asNumber: number; city: string; country: string; start: string; end: string; attempts: number; users: number };
-  proxy: { ip: string; asOrg: string; asNumber: number; isp: string; domain: string; city: string; country: string };
-  userAgent: string;
-  /** eventType → published of the attacker's key events. */
-  timeline: { published: string; eventType: string; detail: string }[];
-  apiTokenName: string;
-  privilegeGranted: string;
+export interface ScenarioSummary extends TruthScenario {
+  /** The key moments, in time order. */
+  timeline: TimelineEntry[];
 }
 
 export function* generateTenant(opts: TenantOptions): Generator<LogEvent> {
   const tenant = buildTenant(opts);
   const emitter = new Emitter(tenant, new Rng(mix(tenant.seed, 3)), 0, false);
-  for (const s of plannedSpecs(tenant, opts.attacks)) yield emitter.build(s) as LogEvent;
+  for (const s of plannedSpecs(tenant, selectedScenarios(opts))) yield emitter.build(s) as LogEvent;
 }
 
 /**
@@ -93,13 +115,13 @@ export function* generateTenant(opts: TenantOptions): Generator<LogEvent> {
 export function* generateTenantLines(opts: TenantOptions): Generator<string> {
   const tenant = buildTenant(opts);
   const emitter = new Emitter(tenant, new Rng(mix(tenant.seed, 3)), 0, true);
-  for (const s of plannedSpecs(tenant, opts.attacks)) yield emitter.build(s) as string;
+  for (const s of plannedSpecs(tenant, selectedScenarios(opts))) yield emitter.build(s) as string;
 }
 
 /** Planned events inside the window, in published order (ties keep planning order). */
-function* plannedSpecs(tenant: Tenant, attacks: boolean): Generator<Spec> {
+function* plannedSpecs(tenant: Tenant, scenarios: readonly ScenarioId[]): Generator<Spec> {
   const planner = new Planner(tenant, new Rng(mix(tenant.seed, 2)));
-  let pending: Spec[] = attacks ? planAttack(tenant).specs : [];
+  let pending: Spec[] = planScenarios(tenant, scenarios).flatMap((p) => p.specs);
   pending.sort(bySpecTime);
   const { winStart, winEnd } = tenant;
   for (let L = -1; L <= tenant.days; L++) {
@@ -118,9 +140,46 @@ function* plannedSpecs(tenant: Tenant, attacks: boolean): Generator<Spec> {
   }
 }
 
-export function groundTruth(opts: TenantOptions): GroundTruth[] {
-  if (!opts.attacks) return [];
-  return planAttack(buildTenant(opts)).truth;
+/** The selected scenarios' ground truth, computed without generating the log. */
+export function groundTruth(opts: TenantOptions): TruthScenario[] {
+  return planScenarios(buildTenant(opts), selectedScenarios(opts)).map((p) => p.truth);
+}
+
+const cidr24 = (ip: string) => ip.split('.').slice(0, 3).join('.') + '.0/24';
+const uniq = <T>(xs: T[]) => [...new Set(xs)];
+
+/** The whole ground-truth file (`oktopus-truth/2`): tenant, scenarios, benign populations. */
+export function truthDocument(opts: TenantOptions): TruthDocument {
+  const T = buildTenant(opts);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const of = (kind: UserKind) => T.users.filter((u) => u.kind === kind);
+  const benign: TruthBenign[] = [];
+  const corp = of('corpvpn');
+  if (corp.length) benign.push({
+    category: 'corporate-vpn', users: corp.map((u) => u.alternateId), cidrs: [...CORPORATE_VPN_CIDRS],
+    description: `remote staff on ${T.org}'s always-on corporate VPN: every sign-in leaves through the company's dedicated egress addresses (${CORPORATE_VPN.asOrg}, AS${CORPORATE_VPN.asNumber}), which Okta flags as a proxy`,
+  });
+  const vpn = of('vpn');
+  if (vpn.length) benign.push({
+    category: 'commercial-vpn', users: vpn.map((u) => u.alternateId), cidrs: uniq(vpn.flatMap((u) => u.proxyExits.map((n) => cidr24(n.ip)))).sort(),
+    description: `users on a commercial VPN every day (${uniq(vpn.map((u) => u.vpn!.name)).join(', ')}), exits near home; Okta flags them as proxies`,
+  });
+  const relay = of('relay');
+  if (relay.length) benign.push({
+    category: 'private-relay', users: relay.map((u) => u.alternateId), cidrs: [...PRIVATE_RELAY_CIDRS],
+    description: 'Safari users with iCloud Private Relay: egress addresses of the relay operators (Akamai, Cloudflare) in their own region, isProxy true',
+  });
+  const trav = of('traveller');
+  if (trav.length) benign.push({
+    category: 'traveller', users: trav.map((u) => u.alternateId), cidrs: uniq(trav.map((u) => cidr24(u.trip!.net.ip))),
+    description: 'employees on a business trip abroad: a hotel network in a new country for a few days, known device, no proxy',
+  });
+  return {
+    format: 'oktopus-truth/2',
+    tenant: { org: T.org, orgUrl: `https://${T.org}.okta.com`, seed: opts.seed, users: T.users.length, days: T.days, start: iso(T.winStart), end: iso(T.winEnd) },
+    scenarios: planScenarios(T, selectedScenarios(opts)).map((p) => p.truth),
+    benign,
+  };
 }
 
 /** One row of the tenant's user directory (the Okta user profile fields enrichment reads). */
@@ -146,8 +205,9 @@ export function tenantSummary(opts: TenantOptions): TenantSummary {
     window: { start: iso(T.winStart), end: iso(T.winEnd) },
     users: T.users.length,
     admins: T.admins.map((u) => ({ ...ref(u), city: `${u.home.city}, ${u.home.country}`, timeZone: u.tz })),
+    corporateVpnUsers: T.users.filter((u) => u.kind === 'corpvpn').map((u) => ({ ...ref(u), egress: `${u.proxyExits[0]!.city} (${u.proxyExits.map((n) => n.ip).join(', ')})` })),
     vpnUsers: T.users.filter((u) => u.kind === 'vpn').map((u) => ({ ...ref(u), provider: u.vpn!.name, asOrg: u.vpn!.asOrg })),
-    privateRelayUsers: T.users.filter((u) => u.kind === 'relay').map(ref),
+    privateRelayUsers: T.users.filter((u) => u.kind === 'relay').map((u) => ({ ...ref(u), asOrg: u.proxyExits[0]!.asOrg })),
     travellers: T.users
       .filter((u) => u.kind === 'traveller')
       .map((u) => ({
@@ -158,7 +218,7 @@ export function tenantSummary(opts: TenantOptions): TenantSummary {
         to: T.dateString(u.trip!.to),
       })),
     dormantUsers: T.users.filter((u) => u.kind === 'dormant').map(ref),
-    attack: opts.attacks ? planAttack(T).summary : null,
+    scenarios: planScenarios(T, selectedScenarios(opts)).map((p) => ({ ...p.truth, timeline: p.timeline })),
   };
 }
 
@@ -372,6 +432,11 @@ const PLACES = {
   singapore: place('Singapore', 'Central Singapore', 'Singapore', 'SG', ['018956', '238859'], 1.3521, 103.8198, 'Asia/Singapore'),
   sydney: place('Sydney', 'New South Wales', 'Australia', 'AU', ['2000', '2010'], -33.8688, 151.2093, 'Australia/Sydney'),
   tokyo: place('Tokyo', 'Tokyo', 'Japan', 'JP', ['100-0005', '150-0002'], 35.6762, 139.6503, 'Asia/Tokyo'),
+  // Attacker infrastructure only (no employee lives there).
+  saopaulo: place('Sao Paulo', 'Sao Paulo', 'Brazil', 'BR', ['01310', '04538'], -23.5505, -46.6333, 'America/Sao_Paulo'),
+  hochiminh: place('Ho Chi Minh City', 'Ho Chi Minh', 'Vietnam', 'VN', ['700000'], 10.8231, 106.6297, 'Asia/Ho_Chi_Minh'),
+  jakarta: place('Jakarta', 'Jakarta', 'Indonesia', 'ID', ['10110', '12190'], -6.2088, 106.8456, 'Asia/Jakarta'),
+  helsinki: place('Helsinki', 'Uusimaa', 'Finland', 'FI', ['00100', '00180'], 60.1699, 24.9384, 'Europe/Helsinki'),
 } as const;
 type PlaceKey = keyof typeof PLACES;
 
@@ -467,7 +532,35 @@ const VPN_EXITS: Record<string, readonly PlaceKey[]> = {
   SG: ['singapore'],
   AU: ['sydney'],
 };
-const PRIVATE_RELAY: ProxyNet = { name: 'iCloud Private Relay', asNumber: 714, asOrg: 'Apple Inc.', isp: 'iCloud Private Relay', domain: 'icloud.com', prefixes: ['172.225.46', '172.226.18', '172.224.226'] };
+/**
+ * iCloud Private Relay egress (second hop): operated by partner CDNs, published by Apple in
+ * mask-api.icloud.com/egress-ip-ranges.csv. The /24s used here lie inside the operators' relay
+ * blocks (Akamai 172.224.0.0/12, Cloudflare 104.28.0.0/16).
+ */
+const PRIVATE_RELAY: readonly ProxyNet[] = [
+  { name: 'iCloud Private Relay', asNumber: 36183, asOrg: 'akamai technologies, inc.', isp: 'iCloud Private Relay', domain: 'icloud.com', prefixes: ['172.225.46', '172.226.18', '172.224.226'] },
+  { name: 'iCloud Private Relay', asNumber: 13335, asOrg: 'cloudflare, inc.', isp: 'iCloud Private Relay', domain: 'icloud.com', prefixes: ['104.28.38', '104.28.54'] },
+];
+/** The /24 networks of PRIVATE_RELAY (what a team puts on its Private Relay exception list). */
+export const PRIVATE_RELAY_CIDRS: readonly string[] = PRIVATE_RELAY.flatMap((n) => n.prefixes.map((p) => `${p}.0/24`));
+
+/**
+ * The company's always-on VPN: acme's dedicated egress addresses on a cloud security service,
+ * one /28 per region. Okta's IP intelligence knows the service as a proxy (isProxy true).
+ */
+const CORPORATE_VPN: ProxyNet = { name: 'Corporate VPN (Zscaler)', asNumber: 53813, asOrg: 'zscaler, inc.', isp: 'zscaler, inc.', domain: 'zscaler.net', prefixes: [] };
+const CORPORATE_EGRESS: readonly { region: string; place: PlaceKey; base: string; first: number; cidr: string }[] = [
+  { region: 'Americas', place: 'sanjose', base: '165.225.242.', first: 4, cidr: '165.225.242.0/28' },
+  { region: 'EMEA', place: 'amsterdam', base: '165.225.72.', first: 20, cidr: '165.225.72.16/28' },
+  { region: 'APAC', place: 'singapore', base: '165.225.112.', first: 36, cidr: '165.225.112.32/28' },
+];
+/** The corporate VPN egress networks (what a team puts on its corporate-VPN exception list). */
+export const CORPORATE_VPN_CIDRS: readonly string[] = CORPORATE_EGRESS.map((e) => e.cidr);
+function corporateEgressFor(home: Place): (typeof CORPORATE_EGRESS)[number] {
+  if (home.cc === 'US' || home.cc === 'CA') return CORPORATE_EGRESS[0]!;
+  if (['IN', 'SG', 'AU', 'JP'].includes(home.cc)) return CORPORATE_EGRESS[2]!;
+  return CORPORATE_EGRESS[1]!;
+}
 
 interface AttackInfra { net: ProxyNet; place: PlaceKey }
 const STUFFING_SOURCES: readonly AttackInfra[] = [
@@ -479,6 +572,21 @@ const ATTACK_EXITS: readonly AttackInfra[] = [
   { net: { name: 'M247 VPN exit', asNumber: 9009, asOrg: 'm247 europe srl', isp: 'm247 europe srl', domain: 'm247.com', prefixes: ['185.225.28', '89.46.223'] }, place: 'bucharest' },
   { net: { name: 'Tor exit relay', asNumber: 60729, asOrg: 'stiftung erneuerbare freiheit', isp: 'stiftung erneuerbare freiheit', domain: 'torservers.net', prefixes: ['185.220.101', '185.220.100'] }, place: 'berlin' },
   { net: { name: 'Datacamp VPN exit', asNumber: 212238, asOrg: 'datacamp limited', isp: 'datacamp limited', domain: 'cdn77.com', prefixes: ['89.187.180', '195.181.170'] }, place: 'amsterdam' },
+];
+
+/**
+ * Residential-proxy exits: consumer broadband addresses rented out by proxy networks. The ASN is
+ * an ordinary ISP; Okta's IP intelligence lists many of these exits as proxies (isProxy true).
+ */
+const RESIDENTIAL_EXITS: readonly AttackInfra[] = [
+  { net: { name: 'residential proxy (Brazil)', asNumber: 27699, asOrg: 'telefonica brasil s.a', isp: 'vivo', domain: 'telesp.net.br', prefixes: ['177.139.54', '187.35.148'] }, place: 'saopaulo' },
+  { net: { name: 'residential proxy (Vietnam)', asNumber: 7552, asOrg: 'viettel group', isp: 'viettel group', domain: 'viettel.vn', prefixes: ['27.72.98', '171.224.178'] }, place: 'hochiminh' },
+  { net: { name: 'residential proxy (Indonesia)', asNumber: 7713, asOrg: 'pt telekomunikasi indonesia', isp: 'indihome', domain: 'telkom.net.id', prefixes: ['36.72.218', '180.252.87'] }, place: 'jakarta' },
+];
+/** Hosting networks a stolen session cookie is replayed from (not flagged as proxies). */
+const REPLAY_HOSTS: readonly AttackInfra[] = [
+  { net: { name: 'Hetzner', asNumber: 24940, asOrg: 'hetzner online gmbh', isp: 'hetzner online gmbh', domain: 'hetzner.com', prefixes: ['95.216.154', '65.21.232'] }, place: 'helsinki' },
+  { net: { name: 'OVH', asNumber: 16276, asOrg: 'ovh sas', isp: 'ovh sas', domain: 'ovh.net', prefixes: ['51.178.42', '141.94.77'] }, place: 'paris' },
 ];
 
 interface AppDef { label: string; name: string; mode: 'SAML_2_0' | 'OPENID_CONNECT' | 'WS_FEDERATION'; policy: string; rule: string }
@@ -577,7 +685,7 @@ interface Seen {
   lat: number; lon: number; t: number;
 }
 
-type UserKind = 'regular' | 'vpn' | 'relay' | 'traveller' | 'dormant';
+type UserKind = 'regular' | 'vpn' | 'corpvpn' | 'relay' | 'traveller' | 'dormant';
 
 interface User extends Actor {
   idx: number; first: string; last: string; dept: Dept; title: string;
@@ -604,6 +712,10 @@ interface Tenant {
   apps: App[]; appByLabel: Map<string, App>; dashboard: App; adminConsole: App;
   groups: Group[]; policies: Policy[]; gsp: Policy;
   versions: { chrome: number; firefox: number; safari: number };
+  /** The attack scenarios' victims (chosen whether or not attacks are generated). */
+  cast: Cast;
+  /** Session starts of the users whose session a scenario steals (only those users: a handful per day). */
+  sessions: Map<User, { t: number; sid: string }[]>;
   dayStart(L: number): number;
   localMidnight(tz: string, L: number): number;
   dateString(L: number): string;
@@ -623,6 +735,8 @@ interface SpecX {
 interface Sess {
   a: Actor; u: User | null; net: Net; dev: Device; sid: string;
   behaviors: string; logOnly: string; risk: string;
+  /** A replayed session cookie: `sid` is the victim's latest session started at or before `before` (set when first emitted). */
+  replay?: { user: User; before: number; fallback: string };
   /** Line-mode caches: client JSON per client id, authenticationContext JSON per AuthKind, debugData tail. */
   jClient?: Map<string | null, string>; jAuth?: (string | undefined)[]; jTail?: string;
 }
@@ -919,11 +1033,13 @@ function buildTenant(opts: TenantOptions): Tenant {
     const exits = VPN_EXITS[u.home.cc] ?? ['amsterdam'];
     u.proxyExits = [0, 1, 2, 3, 4].map((k) => proxyNet(rng, PLACES[k < 3 ? exits[0]! : rng.pick(exits)], u.vpn!));
   }
-  const relayUsers = take(nAfterAdmins >= 6 ? Math.max(1, Math.round(nUsers * 0.01)) : 0);
+  const relayUsers = take(nAfterAdmins >= 6 ? Math.max(1, Math.round(nUsers * 0.015)) : 0);
   for (const u of relayUsers) {
     u.kind = 'relay';
     u.computer = { kind: 'Computer', os: 'Mac OS X', browser: 'SAFARI', ua: `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${versions.safari}.1 Safari/605.1.15`, dtHash: u.computer.dtHash };
-    u.proxyExits = [0, 1, 2, 3].map(() => proxyNet(rng, u.home, PRIVATE_RELAY));
+    // Private Relay hands out egress addresses of one operator near the user, rotating often.
+    const operator = rng.pick(PRIVATE_RELAY);
+    u.proxyExits = [0, 1, 2, 3].map(() => proxyNet(rng, u.home, operator));
   }
   const travellers = take(nAfterAdmins >= 7 ? Math.max(1, Math.round(nUsers * 0.01)) : 0);
   const destinations: PlaceKey[] = ['london', 'tokyo', 'nyc', 'berlin', 'toronto', 'sydney', 'paris', 'singapore'];
@@ -933,6 +1049,14 @@ function buildTenant(opts: TenantOptions): Tenant {
     const from = opts.days <= 3 ? 0 : Math.min(opts.days - 2, 1 + rng.int(Math.max(1, Math.floor(opts.days / 2))));
     const to = Math.min(opts.days - 1, from + 1 + rng.int(3));
     u.trip = { from, to, place: dest, net: ispNet(rng, dest, HOME_ISPS[dest.cc]![0]!) };
+  }
+  // Remote staff whose laptops run the company's always-on VPN: every sign-in leaves through
+  // acme's dedicated egress addresses in the nearest region, which Okta flags as a proxy.
+  const corpVpnUsers = take(nAfterAdmins >= 8 ? Math.max(2, Math.round(nUsers * 0.05)) : 0);
+  for (const u of corpVpnUsers) {
+    u.kind = 'corpvpn';
+    const egress = corporateEgressFor(u.home);
+    u.proxyExits = [0, 1].map((k) => makeNet(rng, PLACES[egress.place], CORPORATE_VPN, `${egress.base}${egress.first + k}`, false, true));
   }
 
   // History Okta has from before the window: home, office, phone, habitual proxy exits.
@@ -954,9 +1078,11 @@ function buildTenant(opts: TenantOptions): Tenant {
     maxEastMs = Math.max(maxEastMs, tzOffsetMs(tz, winStart), tzOffsetMs(tz, winEnd));
   }
 
+  const cast = castVictims({ seed, users, admins });
   return {
     seed, org, domain: `${org}.com`, days: opts.days, suffix, winStart, winEnd, maxEastMs,
     users, admins, apps, appByLabel, dashboard, adminConsole, groups, policies, gsp, versions,
+    cast, sessions: new Map([[cast.replayVictim, []]]),
     dayStart, localMidnight, dateString,
   };
 }
@@ -984,10 +1110,9 @@ class Planner {
   private session(u: User, net: Net, dev: Device, t: number): Sess {
     const mask = observe(u, net, dev, t);
     const level = riskLevel(mask, net.isProxy);
-    return {
-      a: u, u, net, dev, sid: '102' + chars(this.sidRng, 22, SID_CHARS),
-      behaviors: behaviorsString(mask), logOnly: logOnlyString(mask, level), risk: riskString(mask, level),
-    };
+    const sid = '102' + chars(this.sidRng, 22, SID_CHARS);
+    this.T.sessions.get(u)?.push({ t, sid });
+    return { a: u, u, net, dev, sid, behaviors: behaviorsString(mask), logOnly: logOnlyString(mask, level), risk: riskString(mask, level) };
   }
 
   /** Plan local calendar day L (−1 … days) for every user; returns the day's specs (unsorted). */
@@ -1011,7 +1136,7 @@ class Planner {
       const n = r.chance(0.7) ? u.proxyExits[r.int(2)]! : r.pick(u.proxyExits);
       return { net: n, tz: u.tz };
     }
-    if (u.kind === 'relay') return { net: r.pick(u.proxyExits), tz: u.tz };
+    if (u.kind === 'relay' || u.kind === 'corpvpn') return { net: r.pick(u.proxyExits), tz: u.tz };
     if (workday && u.office && u.officeDays & (1 << dow) && r.chance(0.85)) return { net: r.pick(u.officeNets), tz: u.tz };
     if (r.chance(0.012)) {
       // The home router got a new lease from the ISP.
@@ -1025,7 +1150,7 @@ class Planner {
     const r = this.rng;
     const T = this.T;
     // VPN and Private Relay users are in every working day: their proxied sign-ins are daily noise.
-    const habitual = u.kind === 'vpn' || u.kind === 'relay';
+    const habitual = u.kind === 'vpn' || u.kind === 'relay' || u.kind === 'corpvpn';
     const active = workday ? habitual || r.chance(u.admin ? 0.97 : 0.93) : r.chance(0.12);
     if (!active) return;
     const { net, tz } = this.networkFor(u, L, dow, workday);
@@ -1234,186 +1359,422 @@ class UuidSource {
   }
 }
 
-// ───────────────────────────────────────────────────────────────────────────── attack
+// ───────────────────────────────────────────────────────────────────────────── attack scenarios
 
-interface AttackPlan { specs: Spec[]; truth: GroundTruth[]; summary: AttackSummary }
+/** Who the attacks hit, chosen once per tenant from its own stream (independent of what is selected). */
+interface Cast {
+  stuffing: User; torVictim: User; backdoor: User; geoVictim: User; replayVictim: User; tokenVictim: User;
+}
 
-function planAttack(T: Tenant): AttackPlan {
-  const r = new Rng(mix(T.seed, 4));
-  const uuids = new UuidSource(r, 5000);
-  const specs: Spec[] = [];
-  let q = -1_000_000; // attack specs sort before benign specs planned for the same millisecond
-  const add = (t: number, k: Kind, s: Sess, x: SpecX | null = null): Spec => {
-    const spec: Spec = { t: Math.round(t), q: q++, k, s, x, id: uuids.next(Math.round(t)) };
-    specs.push(spec);
-    return spec;
+function castVictims(T: Pick<Tenant, 'seed' | 'users' | 'admins'>): Cast {
+  const r = new Rng(mix(T.seed, 4, 0));
+  const admins = T.admins;
+  const regulars = r.shuffle(T.users.filter((u) => u.kind === 'regular' && !u.admin));
+  const others = T.users.filter((u) => !u.admin && u.kind !== 'dormant' && !regulars.includes(u));
+  const pool = [...regulars, ...others, ...T.users];
+  let next = 0;
+  const pick = (prefer: (u: User) => boolean = () => true): User => {
+    const i = pool.findIndex((u, k) => k >= next && prefer(u));
+    const j = i >= 0 ? i : Math.min(next, pool.length - 1);
+    const u = pool[j]!;
+    // Move the chosen user in front of the cursor so the next pick takes someone else.
+    pool.splice(j, 1);
+    pool.splice(next, 0, u);
+    next = Math.min(next + 1, pool.length - 1);
+    return u;
   };
+  const stuffing = pick((u) => u.mfa === 'push');
+  // A profile placed to its state or province (oktopus knows these countries' regions; a profile
+  // known only to its country gives no distance for the geolocation-mismatch rule).
+  const geoVictim = pick((u) => (u.mfa === 'totp' || u.mfa === 'push') && REGION_PROFILE_COUNTRIES.has(u.home.cc));
+  const replayVictim = pick();
+  const torVictim = admins[admins.length - 1]!;
+  const tokenVictim = admins[0]!;
+  const backdoor = T.users.find((u) => u.kind === 'dormant') ?? T.users.find((u) => !u.admin && u !== stuffing) ?? torVictim;
+  return { stuffing, torVictim, backdoor, geoVictim, replayVictim, tokenVictim };
+}
 
-  const victim = T.admins[T.admins.length - 1]!;
-  const backdoor = T.users.find((u) => u.kind === 'dormant') ?? T.users.find((u) => !u.admin) ?? victim;
-  const L = Math.floor(T.days / 2);
+/** Countries whose profile state oktopus's enrichment places to a region (src/enrich/geo.ts). */
+const REGION_PROFILE_COUNTRIES = new Set(['US', 'CA', 'GB', 'IE', 'DE', 'AU', 'SG']);
 
-  // Early evening at the victim's home, after the working day.
-  let t0 = T.localMidnight(victim.tz, L) + (17 * 60 + 15 + r.int(40)) * MIN + r.int(60_000);
-  t0 = Math.max(T.winStart + HOUR, Math.min(t0, T.winEnd - 2 * HOUR));
+export const SCENARIO_IDS = ['credential-stuffing', 'tor-takeover', 'residential-proxy-geo-mismatch', 'session-replay', 'api-token-after-proxy'] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
-  // 1. Credential stuffing from a rented VPS: a breached list replayed against the org.
+/** One key moment of a scenario, for the README and the docs. */
+export interface TimelineEntry { published: string; eventType: string; detail: string }
+
+interface ScenarioPlan {
+  truth: TruthScenario;
+  timeline: TimelineEntry[];
+  specs: Spec[];
+}
+
+/** The stream, ids and clock of one scenario. */
+class Story {
+  readonly r: Rng;
+  readonly specs: Spec[] = [];
+  readonly timeline: TimelineEntry[] = [];
+  private readonly uuids: UuidSource;
+  private q: number;
+  constructor(T: Tenant, index: number) {
+    this.r = new Rng(mix(T.seed, 4, index + 1));
+    this.uuids = new UuidSource(this.r, 5000);
+    // Scenario specs sort before benign specs planned for the same millisecond.
+    this.q = -1_000_000 + index * 100_000;
+  }
+  add(t: number, k: Kind, s: Sess, x: SpecX | null = null): Spec {
+    const spec: Spec = { t: Math.round(t), q: this.q++, k, s, x, id: this.uuids.next(Math.round(t)) };
+    this.specs.push(spec);
+    return spec;
+  }
+  mark(spec: Spec, eventType: string, detail: string): void {
+    this.timeline.push({ published: new Date(spec.t).toISOString(), eventType, detail });
+  }
+  /** An attacker's sign-in context as `victim` from `net`/`dev`: Okta's verdicts from the victim's history. */
+  session(victim: User, net: Net, dev: Device, t: number, extra = 0): Sess {
+    const mask = observe(victim, net, dev, t, false) | extra;
+    const level = riskLevel(mask, net.isProxy);
+    return {
+      a: victim, u: victim, net, dev, sid: '102' + chars(this.r, 22, SID_CHARS),
+      behaviors: behaviorsString(mask), logOnly: logOnlyString(mask, level), risk: riskString(mask, level),
+    };
+  }
+  finish(T: Tenant, id: ScenarioId, title: string, description: string, users: string[], targets: string[], ips: string[]): ScenarioPlan {
+    const specs = [...this.specs].sort(bySpecTime);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const inWindow = specs.filter((s) => s.t >= T.winStart && s.t < T.winEnd);
+    return {
+      truth: {
+        id, title, description, users, targets, ips,
+        start: iso(inWindow[0]?.t ?? T.winStart), end: iso(inWindow[inWindow.length - 1]?.t ?? T.winStart),
+        eventUuids: inWindow.map((s) => s.id!),
+      },
+      timeline: this.timeline,
+      specs: inWindow,
+    };
+  }
+}
+
+/** Local day for a scenario: a fraction of the window, moved to a working day when the window has one. */
+function scenarioDay(T: Tenant, frac: number, workday: boolean): number {
+  let L = Math.min(T.days - 1, Math.floor(T.days * frac));
+  const dow = (d: number) => new Date(T.dayStart(d)).getUTCDay();
+  if (workday) {
+    for (let k = 0; k < 7; k++) {
+      const fwd = L + k, back = L - k;
+      if (fwd < T.days && dow(fwd) >= 1 && dow(fwd) <= 5) return fwd;
+      if (back >= 0 && dow(back) >= 1 && dow(back) <= 5) return back;
+    }
+  }
+  return L;
+}
+function scenarioStart(T: Tenant, u: User, L: number, minute: number, r: Rng): number {
+  const t = T.localMidnight(u.tz, L) + minute * MIN + r.int(60_000);
+  return Math.max(T.winStart + HOUR, Math.min(t, T.winEnd - 2 * HOUR));
+}
+function attackerComputer(T: Tenant, r: Rng, os: 'win' | 'linux' = 'win'): Device {
+  const platform = os === 'win' ? 'Windows NT 10.0; Win64; x64' : 'X11; Linux x86_64';
+  return {
+    kind: 'Computer', os: os === 'win' ? 'Windows 10' : 'Linux', browser: 'CHROME', dtHash: hexStr(r, 64),
+    ua: `Mozilla/5.0 (${platform}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${T.versions.chrome}.0.0.0 Safari/537.36`,
+  };
+}
+const who = (u: Actor) => `${u.displayName} <${u.alternateId}>`;
+const netText = (n: Net) => `${n.ip} (${n.asOrg}, AS${n.asNumber}, ${n.city}, ${n.country}${n.isProxy ? '; isProxy true' : ''})`;
+
+/**
+ * The attacker completes a sign-in as `victim` with the password and an approved factor:
+ * policy evaluation → password → (push sent) → MFA → user.session.start. Returns the start.
+ */
+function attackerSignIn(story: Story, T: Tenant, s: Sess, t: number, factor: 'push' | 'totp'): { start: Spec; t: number } {
+  const r = story.r;
+  story.add(t, Kind.PolicyLogin, s, { app: T.dashboard, ok: false });
+  t += r.range(5, 14) * 1000;
+  story.add(t, Kind.VerifyPassword, s, { ok: true, app: T.dashboard });
+  if (factor === 'push') {
+    t += r.range(0.3, 1.2) * 1000;
+    story.add(t, Kind.PushSent, s, { app: T.dashboard });
+    t += r.range(8, 30) * 1000;
+  } else {
+    t += r.range(10, 40) * 1000;
+  }
+  story.add(t, Kind.Mfa, s, { factor, ok: true, app: T.dashboard });
+  t += r.range(0.2, 0.9) * 1000;
+  const start = story.add(t, Kind.SessionStart, s, { ok: true, uri: factor === 'totp' ? '/idp/idx/challenge/answer' : '/idp/idx/authenticators/poll' });
+  return { start, t };
+}
+function openAdminConsole(story: Story, T: Tenant, s: Sess, t: number): { spec: Spec; t: number } {
+  const r = story.r;
+  story.add(t, Kind.PolicyAdmin, s, { app: T.adminConsole });
+  t += r.range(0.3, 1) * 1000;
+  story.add(t, Kind.SsoAdmin, s, { app: T.adminConsole });
+  t += r.range(1.5, 4) * 1000;
+  return { spec: story.add(t, Kind.AdminAppAccess, s, { app: T.adminConsole }), t };
+}
+function appsOf(u: User, r: Rng, n: number): App[] {
+  const apps = r.shuffle([...u.apps]);
+  return apps.slice(0, Math.max(1, Math.min(n, apps.length)));
+}
+
+/** credential-stuffing: a breached list replayed from a VPS; the one reused password is used through a proxy. */
+function planCredentialStuffing(T: Tenant, cast: Cast): ScenarioPlan {
+  const story = new Story(T, 0);
+  const r = story.r;
+  const victim = cast.stuffing;
+  const L = scenarioDay(T, 0.1, true);
+  const t0 = scenarioStart(T, victim, L, 13 * 60 + 10 + r.int(50), r);
+
   const src = r.pick(STUFFING_SOURCES);
   const srcNet: Net = { ...proxyNet(r, PLACES[src.place], src.net), isProxy: false };
   const bot: Device = { kind: 'Unknown', os: 'Unknown', browser: 'UNKNOWN', ua: 'python-requests/2.32.3', dtHash: null };
-  const candidates = r.shuffle(T.users.filter((u) => u !== victim && u !== backdoor));
+  const victims = new Set<User>([cast.stuffing, cast.torVictim, cast.backdoor, cast.geoVictim, cast.replayVictim, cast.tokenVictim]);
+  const candidates = r.shuffle(T.users.filter((u) => !victims.has(u)));
   const k = Math.min(20, candidates.length);
-  const targets = candidates.slice(0, k);
+  const sprayed = candidates.slice(0, k);
   const doubles = Math.min(k, k >= 15 ? Math.max(Math.ceil(k * 0.3), 26 - k) : Math.ceil(k * 0.3));
   type Attempt = { a: Actor; u: User | null; reason: string | null };
   const attempts: Attempt[] = [];
-  targets.forEach((u, i) => {
+  sprayed.forEach((u, i) => {
     attempts.push({ a: u, u, reason: 'INVALID_CREDENTIALS' });
     if (i < doubles) attempts.push({ a: u, u, reason: 'INVALID_CREDENTIALS' });
   });
+  const ghosts: string[] = [];
   for (let i = 0; i < 6; i++) {
     const first = r.pick(FIRST_NAMES).toLowerCase();
     const last = r.pick(LAST_NAMES).toLowerCase().replace(/[^a-z]/g, '');
     const login = r.pick([`${first}.${last}`, `${first[0]}${last}`, `${first}`]) + `@${T.domain}`;
+    ghosts.push(login);
     attempts.push({ a: { id: 'unknown', alternateId: login, displayName: 'unknown' }, u: null, reason: 'VERIFICATION_ERROR' });
   }
   attempts.push({ a: victim, u: victim, reason: null });
   r.shuffle(attempts);
-  const stuffing: Spec[] = [];
   let t = t0;
+  let first: Spec | null = null;
+  let verified: Spec | null = null;
   for (const at of attempts) {
     const s: Sess = { a: at.a, u: at.u, net: srcNet, dev: bot, sid: 'unknown', behaviors: behaviorsString(0), logOnly: logOnlyString(0, 'LOW'), risk: '{level=LOW}' };
-    if (at.reason === null) stuffing.push(add(t, Kind.VerifyPassword, s, { ok: true, app: T.dashboard }));
-    else stuffing.push(add(t, Kind.SessionStartFail, s, { reason: at.reason, uri: '/api/v1/authn' }));
+    const spec = at.reason === null
+      ? (verified = story.add(t, Kind.VerifyPassword, s, { ok: true, app: T.dashboard }))
+      : story.add(t, Kind.SessionStartFail, s, { reason: at.reason, uri: '/api/v1/authn' });
+    first ??= spec;
     t += r.range(2, 9) * 1000;
   }
   const stuffEnd = t;
+  story.mark(first!, 'user.session.start', `stuffing begins: ${attempts.length - 1} failures from ${srcNet.ip}`);
+  story.mark(verified!, 'user.authentication.verify', `${victim.alternateId}'s password verifies from the stuffing host`);
 
-  // 2. The attacker signs in as the victim through an anonymising exit node, from a new device.
+  // The reused password is then used through a commercial VPN exit, from a new device.
   t = stuffEnd + r.range(14, 22) * MIN;
-  const exitChoices = ATTACK_EXITS.filter((e) => PLACES[e.place].cc !== victim.home.cc);
-  const exit = r.pick(exitChoices.length ? exitChoices : ATTACK_EXITS);
+  const exit = r.pick(ATTACK_EXITS.filter((e) => e.net.name !== 'Tor exit relay'));
   const exitNet = proxyNet(r, PLACES[exit.place], exit.net);
-  const attackerDev: Device = {
-    kind: 'Computer', os: 'Windows 10', browser: 'CHROME', dtHash: hexStr(r, 64),
-    ua: `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${T.versions.chrome}.0.0.0 Safari/537.36`,
-  };
-  const mask = observe(victim, exitNet, attackerDev, t, false) | B_VELOCITY;
-  const level = riskLevel(mask, true);
-  const att: Sess = {
-    a: victim, u: victim, net: exitNet, dev: attackerDev, sid: '102' + chars(r, 22, SID_CHARS),
-    behaviors: behaviorsString(mask), logOnly: logOnlyString(mask, level), risk: riskString(mask, level),
-  };
+  const s = story.session(victim, exitNet, attackerComputer(T, r), t);
+  const signIn = attackerSignIn(story, T, s, t, 'push');
+  story.mark(signIn.start, 'user.session.start', `proxied session of ${victim.alternateId} from ${exitNet.ip} (the push is approved)`);
+  t = signIn.t;
+  for (const app of appsOf(victim, r, 2)) {
+    t += r.range(40, 240) * 1000;
+    story.add(t, Kind.PolicyApp, s, { app });
+    story.add(t + r.range(0.1, 0.8) * 1000, Kind.Sso, s, { app });
+  }
+  const end = story.add(t + r.range(10, 25) * MIN, Kind.SessionEnd, s);
+  story.mark(end, 'user.session.end', 'attacker signs out');
+  return story.finish(
+    T, 'credential-stuffing', `Credential stuffing from ${src.net.name}, then a proxied sign-in as ${victim.alternateId}`,
+    `${attempts.length} password attempts in ${Math.round((stuffEnd - t0) / 1000)}s from ${netText(srcNet)}, UA python-requests, via ` +
+      `/api/v1/authn, against ${k} employees and ${ghosts.length} non-existent logins (user.session.start FAILURE INVALID_CREDENTIALS / ` +
+      `VERIFICATION_ERROR); only ${who(victim)}'s reused password verifies. About ${Math.round((signIn.start.t - stuffEnd) / MIN)} minutes later ` +
+      `the account signs in through ${netText(exitNet)} from a new Windows device, the Okta Verify push is approved, and the attacker opens two applications.`,
+    [victim.alternateId], [...sprayed.map((u) => u.alternateId), ...ghosts], [srcNet.ip, exitNet.ip],
+  );
+}
+
+/** tor-takeover: stolen administrator credentials used via Tor, MFA fatigue, MFA reset and admin-role grant. */
+function planTorTakeover(T: Tenant, cast: Cast): ScenarioPlan {
+  const story = new Story(T, 1);
+  const r = story.r;
+  const victim = cast.torVictim;
+  const backdoor = cast.backdoor;
+  const L = scenarioDay(T, 0.5, false);
+  let t = scenarioStart(T, victim, L, 17 * 60 + 15 + r.int(40), r);
+
+  const exit = ATTACK_EXITS.find((e) => e.net.name === 'Tor exit relay')!;
+  const exitNet = proxyNet(r, PLACES[exit.place], exit.net);
+  const att = story.session(victim, exitNet, attackerComputer(T, r), t, B_VELOCITY);
   // The victim's phone answers the pushes from home.
   const phone: Device = victim.mobile ?? { kind: 'Mobile', os: 'iOS', browser: 'SAFARI', ua: '', dtHash: hexStr(r, 64) };
   const verifyApp: Device = { kind: 'Mobile', os: phone.os, browser: 'UNKNOWN', ua: `OktaVerify/9.${40 + r.int(15)}.0 DeviceSDK/1.${r.int(9)}.0 ${phone.os === 'iOS' ? 'iOS/18.6 iPhone15,2' : 'Android/14 Pixel 8'}`, dtHash: phone.dtHash };
-  const phoneSess: Sess = { a: victim, u: victim, net: victim.homeNet, dev: verifyApp, sid: att.sid, behaviors: att.behaviors, logOnly: att.logOnly, risk: att.risk };
-  const takeover: Spec[] = [];
-  takeover.push(add(t, Kind.PolicyLogin, att, { app: T.dashboard, ok: false }));
+  const phoneSess: Sess = { ...att, net: victim.homeNet, dev: verifyApp, jClient: undefined, jAuth: undefined, jTail: undefined };
+  const first = story.add(t, Kind.PolicyLogin, att, { app: T.dashboard, ok: false });
+  story.mark(first, 'policy.evaluate_sign_on', `attacker starts signing in as ${victim.alternateId} via Tor exit ${exitNet.ip}`);
   t += r.range(6, 14) * 1000;
-  takeover.push(add(t, Kind.VerifyPassword, att, { ok: true, app: T.dashboard }));
+  story.add(t, Kind.VerifyPassword, att, { ok: true, app: T.dashboard });
   for (let i = 0; i < 3; i++) {
     t += r.range(0.4, 1.2) * 1000;
-    takeover.push(add(t, Kind.PushSent, att, { app: T.dashboard }));
+    story.add(t, Kind.PushSent, att, { app: T.dashboard });
     t += r.range(18, 45) * 1000;
-    if (i < 2) takeover.push(add(t, Kind.PushDeny, phoneSess, { app: T.dashboard }));
-    else takeover.push(add(t, Kind.Mfa, att, { factor: 'push', ok: true, app: T.dashboard }));
+    if (i < 2) {
+      const deny = story.add(t, Kind.PushDeny, phoneSess, { app: T.dashboard });
+      if (i === 0) story.mark(deny, 'user.mfa.okta_verify.deny_push', 'the victim denies the first push');
+    } else story.add(t, Kind.Mfa, att, { factor: 'push', ok: true, app: T.dashboard });
   }
   t += r.range(0.2, 0.9) * 1000;
-  const sessionStart = add(t, Kind.SessionStart, att, { ok: true, uri: '/idp/idx/authenticators/poll' });
-  takeover.push(sessionStart);
+  const start = story.add(t, Kind.SessionStart, att, { ok: true, uri: '/idp/idx/authenticators/poll' });
+  story.mark(start, 'user.session.start', 'the third push is approved (MFA fatigue): session through Tor');
   t += r.range(60, 150) * 1000;
-  takeover.push(add(t, Kind.PolicyAdmin, att, { app: T.adminConsole }));
-  t += r.range(0.3, 1) * 1000;
-  takeover.push(add(t, Kind.SsoAdmin, att, { app: T.adminConsole }));
-  t += r.range(1.5, 4) * 1000;
-  takeover.push(add(t, Kind.AdminAppAccess, att, { app: T.adminConsole }));
-
-  // 3. Persistence: strip the dormant account's MFA, make it Super administrator, bind a
-  //    custom admin role, and mint an API token under the victim's name.
-  t += r.range(3, 5) * MIN;
-  const resetAll = add(t, Kind.FactorResetAll, att, { target: backdoor });
+  const consoleOpen = openAdminConsole(story, T, att, t);
+  story.mark(consoleOpen.spec, 'user.session.access_admin_app', 'Okta Admin Console opened');
+  t = consoleOpen.t + r.range(3, 5) * MIN;
+  const resetAll = story.add(t, Kind.FactorResetAll, att, { target: backdoor });
+  story.mark(resetAll, 'user.mfa.factor.reset_all', `every factor of ${backdoor.alternateId} reset`);
   t += r.range(60, 120) * 1000;
   const privilege = 'Super administrator';
-  const grant = add(t, Kind.PrivilegeGrant, att, { target: backdoor, privilege });
+  const grant = story.add(t, Kind.PrivilegeGrant, att, { target: backdoor, privilege });
+  story.mark(grant, 'user.account.privilege.grant', `${privilege} granted to ${backdoor.alternateId}`);
   t += r.range(30, 90) * 1000;
   const resourceSet = { id: 'iam' + chars(r, 14, B62) + T.suffix, name: 'All Users and Groups' };
   const role = { id: 'cr0' + chars(r, 14, B62) + T.suffix, name: 'Identity Operations' };
-  const binding = add(t, Kind.ResourceSetBindingAdd, att, { target: backdoor, resourceSet, role });
-  t += r.range(2, 3) * MIN;
-  const tokenName = r.pick(['okta-sync-svc', 'svc-directory-sync', 'scim-connector', 'backup-integration']);
-  const token = add(t, Kind.ApiTokenCreate, att, { tokenId: oktaId(r, '00T', T.suffix), name: tokenName });
+  const binding = story.add(t, Kind.ResourceSetBindingAdd, att, { target: backdoor, resourceSet, role });
+  story.mark(binding, 'iam.resourceset.bindings.add', `custom role '${role.name}' on '${resourceSet.name}' bound to ${backdoor.alternateId}`);
   t += r.range(1, 3) * MIN;
-  const end = add(t, Kind.SessionEnd, att);
+  story.mark(story.add(t, Kind.SessionEnd, att), 'user.session.end', 'attacker signs out');
+  return story.finish(
+    T, 'tor-takeover', `Stolen administrator credentials via Tor, MFA fatigue, MFA reset and admin-role grant`,
+    `${who(victim)} (administrator) signs in through Tor exit ${netText(exitNet)} from a new Windows device with a stolen password; ` +
+      `two Okta Verify pushes are denied from the victim's phone, the third approved (MFA fatigue); every behaviour POSITIVE. ` +
+      `In the same session the attacker opens the Admin Console, resets every factor of the dormant account ${who(backdoor)} ` +
+      `(user.mfa.factor.reset_all), grants it ${privilege} (user.account.privilege.grant) and binds the custom role '${role.name}' ` +
+      `(iam.resourceset.bindings.add), all within a quarter of an hour.`,
+    [victim.alternateId], [backdoor.alternateId], [exitNet.ip],
+  );
+}
 
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const uuids_ = (xs: Spec[]) => xs.map((x) => x.id!);
-  const who = `${victim.displayName} <${victim.alternateId}>`;
-  const truth: GroundTruth[] = [
-    {
-      scenario: 'credential-stuffing',
-      user: victim.alternateId,
-      eventUuids: uuids_(stuffing),
-      description:
-        `${attempts.length} password attempts in ${Math.round((stuffEnd - t0) / 1000)}s from ${srcNet.ip} (${src.net.asOrg}, AS${src.net.asNumber}, ` +
-        `${srcNet.city}, ${srcNet.country}; UA python-requests) against ${k} employees and 6 non-existent logins: user.session.start ` +
-        `FAILURE INVALID_CREDENTIALS / VERIFICATION_ERROR via /api/v1/authn; only ${who}'s password verifies (user.authentication.verify SUCCESS).`,
-    },
-    {
-      scenario: 'proxy-session-takeover',
-      user: victim.alternateId,
-      eventUuids: uuids_(takeover),
-      description:
-        `${iso(sessionStart.t)}: first user.session.start of ${who} through an anonymising proxy (securityContext.isProxy true, ` +
-        `${exitNet.ip}, ${exit.net.asOrg} AS${exit.net.asNumber}, ${exitNet.city}, ${exitNet.country}) from a new Windows/Chrome device; ` +
-        `two Okta Verify pushes denied from the victim's phone, the third approved (MFA fatigue); every behaviour POSITIVE, risk ${level}; ` +
-        `then straight into the Okta Admin Console.`,
-    },
-    {
-      scenario: 'mfa-reset',
-      user: victim.alternateId,
-      eventUuids: uuids_([resetAll]),
-      description: `user.mfa.factor.reset_all by ${who} (same proxy session) on the dormant account ${backdoor.displayName} <${backdoor.alternateId}>; no factor is re-activated.`,
-    },
-    {
-      scenario: 'admin-privilege-grant',
-      user: victim.alternateId,
-      eventUuids: uuids_([grant, binding]),
-      description: `user.account.privilege.grant (${privilege}) and iam.resourceset.bindings.add (custom role '${role.name}' on '${resourceSet.name}') to ${backdoor.alternateId}, by ${who} through the proxy.`,
-    },
-    {
-      scenario: 'api-token-creation',
-      user: victim.alternateId,
-      eventUuids: uuids_([token, end]),
-      description: `system.api_token.create ('${tokenName}') by ${who} through the proxy, then sign-out (user.session.end).`,
-    },
-  ];
-  const summary: AttackSummary = {
-    victim: { id: victim.id, login: victim.alternateId, name: victim.displayName, home: `${victim.home.city}, ${victim.home.state}, ${victim.home.country}`, timeZone: victim.tz },
-    backdoor: { id: backdoor.id, login: backdoor.alternateId, name: backdoor.displayName },
-    stuffing: { ip: srcNet.ip, asOrg: src.net.asOrg, asNumber: src.net.asNumber, city: srcNet.city, country: srcNet.country, start: iso(t0), end: iso(stuffEnd), attempts: attempts.length, users: k + 7 },
-    proxy: { ip: exitNet.ip, asOrg: exit.net.asOrg, asNumber: exit.net.asNumber, isp: exit.net.isp, domain: exit.net.domain, city: exitNet.city, country: exitNet.country },
-    userAgent: attackerDev.ua,
-    apiTokenName: tokenName,
-    privilegeGranted: privilege,
-    timeline: [
-      { published: iso(t0), eventType: 'user.session.start', detail: `credential stuffing begins (${attempts.length - 1} failures from ${srcNet.ip})` },
-      { published: iso(stuffing.find((x) => x.k === Kind.VerifyPassword)!.t), eventType: 'user.authentication.verify', detail: "victim's password verifies from the stuffing host" },
-      { published: iso(takeover[0]!.t), eventType: 'policy.evaluate_sign_on', detail: `attacker starts signing in via ${exitNet.ip} (isProxy true)` },
-      { published: iso(takeover.find((x) => x.k === Kind.PushDeny)!.t), eventType: 'user.mfa.okta_verify.deny_push', detail: 'victim denies the first push' },
-      { published: iso(sessionStart.t), eventType: 'user.session.start', detail: 'session established through the proxy' },
-      { published: iso(takeover.find((x) => x.k === Kind.AdminAppAccess)!.t), eventType: 'user.session.access_admin_app', detail: 'Okta Admin Console opened' },
-      { published: iso(resetAll.t), eventType: 'user.mfa.factor.reset_all', detail: `MFA of ${backdoor.alternateId} reset` },
-      { published: iso(grant.t), eventType: 'user.account.privilege.grant', detail: `${privilege} granted to ${backdoor.alternateId}` },
-      { published: iso(binding.t), eventType: 'iam.resourceset.bindings.add', detail: `custom role '${role.name}' bound to ${backdoor.alternateId}` },
-      { published: iso(token.t), eventType: 'system.api_token.create', detail: `API token '${tokenName}' created` },
-      { published: iso(end.t), eventType: 'user.session.end', detail: 'attacker signs out' },
-    ],
+/** residential-proxy-geo-mismatch: a phished password and one-time code used through a residential proxy far from the user's profile. */
+function planResidentialProxy(T: Tenant, cast: Cast): ScenarioPlan {
+  const story = new Story(T, 2);
+  const r = story.r;
+  const victim = cast.geoVictim;
+  const L = scenarioDay(T, 0.7, false);
+  let t = scenarioStart(T, victim, L, 5 * 60 + 40 + r.int(70), r);
+  const far = RESIDENTIAL_EXITS.filter((e) => kmBetween(victim.home.lat, victim.home.lon, PLACES[e.place].lat, PLACES[e.place].lon) > 5000);
+  const exit = r.pick(far.length ? far : RESIDENTIAL_EXITS);
+  const exitNet = proxyNet(r, PLACES[exit.place], exit.net);
+  const km = Math.round(kmBetween(victim.home.lat, victim.home.lon, exitNet.lat, exitNet.lon));
+  const s = story.session(victim, exitNet, attackerComputer(T, r), t);
+  // The one-time code was phished together with the password (adversary in the middle), so TOTP.
+  const signIn = attackerSignIn(story, T, s, t, 'totp');
+  story.mark(signIn.start, 'user.session.start', `session of ${victim.alternateId} from ${exitNet.city}, ${exitNet.country} (${km} km from the profile location)`);
+  t = signIn.t;
+  const apps = appsOf(victim, r, 4);
+  for (const app of apps) {
+    t += r.range(20, 180) * 1000;
+    story.add(t, Kind.PolicyApp, s, { app });
+    story.add(t + r.range(0.1, 0.8) * 1000, Kind.Sso, s, { app });
+  }
+  story.mark(story.specs[story.specs.length - 1]!, 'user.authentication.sso', `${apps.length} applications opened`);
+  return story.finish(
+    T, 'residential-proxy-geo-mismatch', `Sign-in through a residential proxy in ${exitNet.country}, far from ${victim.alternateId}'s profile location`,
+    `${who(victim)}, whose directory profile places them in ${victim.home.city}, ${victim.home.country}, signs in before dawn local time (daytime where the attacker is) through a ` +
+      `residential proxy exit ${netText(exitNet)}, ${km} km from the profile location: an ordinary consumer ISP address that Okta's IP ` +
+      `intelligence lists as a proxy. Password and a phished one-time code (TOTP), a new device, new country; then ${apps.length} applications.`,
+    [victim.alternateId], [], [exitNet.ip],
+  );
+}
+
+/** session-replay: a session cookie stolen from the victim's browser is replayed from a hosting network. */
+function planSessionReplay(T: Tenant, cast: Cast): ScenarioPlan {
+  const story = new Story(T, 3);
+  const r = story.r;
+  const victim = cast.replayVictim;
+  const L = scenarioDay(T, 0.9, true);
+  let t = scenarioStart(T, victim, L, 12 * 60 + 40 + r.int(70), r);
+  const host = r.pick(REPLAY_HOSTS);
+  const hostNet: Net = { ...proxyNet(r, PLACES[host.place], host.net), isProxy: false };
+  const linux = victim.computer.os !== 'Linux' && r.chance(0.5);
+  const dev: Device = { ...attackerComputer(T, r, linux ? 'linux' : 'win'), dtHash: null };
+  // No sign-in: the replayed cookie carries the victim's existing Okta session.
+  const s: Sess = {
+    a: victim, u: victim, net: hostNet, dev, sid: '',
+    replay: { user: victim, before: t - 5 * MIN, fallback: '102' + chars(r, 22, SID_CHARS) },
+    behaviors: behaviorsString(0), logOnly: logOnlyString(0, 'LOW'), risk: '{level=LOW}',
   };
-  return { specs, truth, summary };
+  const apps = appsOf(victim, r, 3 + r.int(3));
+  let first: Spec | null = null;
+  for (const app of apps) {
+    const p = story.add(t, Kind.PolicyApp, s, { app });
+    first ??= p;
+    story.add(t + r.range(0.1, 0.8) * 1000, Kind.Sso, s, { app });
+    t += r.range(1, 6) * MIN;
+  }
+  story.mark(first!, 'user.authentication.sso', `the stolen session is used from ${hostNet.ip} (${hostNet.asOrg}) with no new sign-in`);
+  return story.finish(
+    T, 'session-replay', `Stolen Okta session cookie of ${victim.alternateId} replayed from a hosting network`,
+    `An infostealer took ${who(victim)}'s Okta session cookie; ${apps.length} application sign-ons (policy.evaluate_sign_on + ` +
+      `user.authentication.sso) then come from ${netText(hostNet)} with another browser (${dev.os}/${dev.browser}) under the same ` +
+      `authenticationContext.externalSessionId as the victim's latest sign-in, without any user.session.start from that address.`,
+    [victim.alternateId], [], [hostNet.ip],
+  );
+}
+
+/** api-token-after-proxy: an administrator account signs in through a VPN exit and mints an API token. */
+function planApiTokenAfterProxy(T: Tenant, cast: Cast): ScenarioPlan {
+  const story = new Story(T, 4);
+  const r = story.r;
+  const victim = cast.tokenVictim;
+  const L = scenarioDay(T, 0.3, false);
+  let t = scenarioStart(T, victim, L, 7 * 60 + 5 + r.int(50), r);
+  const exit = r.pick(ATTACK_EXITS.filter((e) => e.net.name !== 'Tor exit relay' && PLACES[e.place].cc !== victim.home.cc));
+  const exitNet = proxyNet(r, PLACES[exit.place], exit.net);
+  const s = story.session(victim, exitNet, attackerComputer(T, r), t);
+  const signIn = attackerSignIn(story, T, s, t, 'push');
+  story.mark(signIn.start, 'user.session.start', `proxied session of ${victim.alternateId} from ${exitNet.ip} (${exitNet.asOrg})`);
+  t = signIn.t + r.range(40, 120) * 1000;
+  const consoleOpen = openAdminConsole(story, T, s, t);
+  t = consoleOpen.t + r.range(3, 8) * MIN;
+  const tokenName = r.pick(['okta-sync-svc', 'svc-directory-sync', 'scim-connector', 'backup-integration']);
+  const token = story.add(t, Kind.ApiTokenCreate, s, { tokenId: oktaId(r, '00T', T.suffix), name: tokenName });
+  story.mark(token, 'system.api_token.create', `API token '${tokenName}' created`);
+  t += r.range(1, 3) * MIN;
+  story.mark(story.add(t, Kind.SessionEnd, s), 'user.session.end', 'attacker signs out');
+  return story.finish(
+    T, 'api-token-after-proxy', `API token created by ${victim.alternateId} minutes after a proxied sign-in`,
+    `${who(victim)} (administrator) signs in through ${netText(exitNet)} from a new Windows device (push approved), opens the Admin ` +
+      `Console and, ${Math.round((token.t - signIn.start.t) / MIN)} minutes after the session start, creates the API token '${tokenName}' ` +
+      `(system.api_token.create): persistent API access that outlives the session and the password.`,
+    [victim.alternateId], [], [exitNet.ip],
+  );
+}
+
+const SCENARIO_PLANNERS: Record<ScenarioId, (T: Tenant, cast: Cast) => ScenarioPlan> = {
+  'credential-stuffing': planCredentialStuffing,
+  'tor-takeover': planTorTakeover,
+  'residential-proxy-geo-mismatch': planResidentialProxy,
+  'session-replay': planSessionReplay,
+  'api-token-after-proxy': planApiTokenAfterProxy,
+};
+
+/** The selected scenarios, in SCENARIO_IDS order; `attacks: false` selects none, no list all. */
+function selectedScenarios(opts: TenantOptions): ScenarioId[] {
+  if (!opts.attacks) return [];
+  const want = opts.scenarios ?? SCENARIO_IDS;
+  for (const id of want) if (!(SCENARIO_IDS as readonly string[]).includes(id)) throw new Error(`generateTenant: unknown scenario '${id}' (known: ${SCENARIO_IDS.join(', ')})`);
+  return SCENARIO_IDS.filter((id) => want.includes(id));
+}
+
+function planScenarios(T: Tenant, ids: readonly ScenarioId[]): ScenarioPlan[] {
+  return ids.map((id) => SCENARIO_PLANNERS[id](T, T.cast));
 }
 
 // ───────────────────────────────────────────────────────────────────────────── emitter
+
+function sessionsOf(T: Tenant, u: User): { t: number; sid: string }[] {
+  return T.sessions.get(u) ?? [];
+}
+/** The externalSessionId of the latest session started at or before `before`. */
+function stolenSession(list: readonly { t: number; sid: string }[], before: number): string | undefined {
+  let best: { t: number; sid: string } | undefined;
+  for (const x of list) if (x.t <= before && (!best || x.t >= best.t)) best = x;
+  return best?.sid;
+}
 
 const SIGN_ON_MODE: Record<App['mode'], string> = { SAML_2_0: 'SAML 2.0', OPENID_CONNECT: 'OpenID Connect', WS_FEDERATION: 'WS-Federation' };
 const PUSH_PROPS = '[DEVICE_BOUND, HARDWARE_PROTECTED, USER_PRESENCE]';
@@ -1601,6 +1962,7 @@ class Emitter {
     const rid = requestId(this.cur, t);
     const uuid = s.id ?? this.uuids.next(t);
     const ss = s.s;
+    if (ss.replay && ss.sid === '') ss.sid = stolenSession(sessionsOf(this.T, ss.replay.user), ss.replay.before) ?? ss.replay.fallback;
     const T = this.T;
     const u = ss.u;
     const head = (uri: string, url: string = uri + '?'): JsonObject => ({ requestId: rid, requestUri: uri, url });
