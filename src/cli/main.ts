@@ -36,6 +36,9 @@ import { INTEL_NS } from '../enrich/intel.js';
 import { USERS_NS } from '../enrich/users.js';
 import type { Json } from '../event/types.js';
 import { registerLiveCommands } from './live-commands.js';
+import { applyExceptionFiles, exceptionSummary, exceptionsOption } from '../exceptions/apply.js';
+import { registerEvaluateCommand } from './evaluate-command.js';
+import { registerSimulateCommand } from './simulate-command.js';
 
 export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
@@ -71,12 +74,15 @@ function parsePlaceholders(specs: string[] | undefined, fromConfig: Record<strin
   return out;
 }
 
-async function load(paths: string[] | undefined, config: Config, placeholders?: Record<string, string[]>): Promise<LoadedRules> {
+async function load(paths: string[] | undefined, config: Config, placeholders?: Record<string, string[]>, exceptions?: string[]): Promise<LoadedRules> {
   const rulePaths = paths?.length ? paths : config.rules?.length ? config.rules : [BUILTIN_RULES];
   setRuleRoots(rulePaths); // Panther bodies must sit below these, the YAML's folder or --bodies
   const loaded = await loadRules(rulePaths, { placeholders: placeholders ?? config.placeholders });
   for (const e of loaded.errors) err(`error: ${e.message}`);
-  return loaded;
+  // Exception lists (docs/exceptions.md): --exceptions, else the config's `exceptions:`.
+  const withLists = await applyExceptionFiles(loaded, exceptions?.length ? exceptions : (config.exceptions ?? []), (w) => err(`warning: ${w}`));
+  for (const e of withLists.errors.slice(loaded.errors.length)) err(`error: ${e.message}`);
+  return withLists;
 }
 
 /** Files a folder given as input contributes: exported logs, compressed or not. */
@@ -144,6 +150,7 @@ function openStore(opts: { state?: string; memory?: boolean; fresh?: boolean }, 
 
 interface ScanFlags {
   rules?: string[];
+  exceptions?: string[];
   format: string;
   output?: string;
   alertsDb?: string;
@@ -210,7 +217,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
   }
   const placeholders = parsePlaceholders(flags.placeholder, config.placeholders);
   applyPythonFlags(flags); // --python-path, --python-timeout (Python rule bodies)
-  const loaded = await load(flags.rules, config, placeholders);
+  const loaded = await load(flags.rules, config, placeholders, flags.exceptions);
   const schema: SchemaContext = { org: normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
   if (!flags.quiet) {
     const unsupported = loaded.unsupported.filter((u) => u.status === 'unsupported');
@@ -254,6 +261,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
     store.close();
   }
   badRecords.finish();
+  if (!flags.quiet) for (const line of exceptionSummary(result.engine.exceptionCounts())) err(line);
   for (const u of result.engine.unsupported) err(`error: ${u.file}: rule ${u.id}: ${u.reason}`);
   for (const s of sinks) s.finish?.(result.summary);
   for (const s of sinks) await s.close();
@@ -273,11 +281,11 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
   return 0;
 }
 
-async function explainCommand(rule: string, flags: { rules?: string[]; json?: boolean; config?: string }): Promise<number> {
+async function explainCommand(rule: string, flags: { rules?: string[]; exceptions?: string[]; json?: boolean; config?: string }): Promise<number> {
   const config = loadConfig(flags.config);
   const isFile = existsSync(rule);
   const paths = flags.rules?.length ? flags.rules : config.rules?.length ? config.rules : [BUILTIN_RULES];
-  const all = await load(isFile ? [...paths, rule] : paths, config);
+  const all = await load(isFile ? [...paths, rule] : paths, config, undefined, flags.exceptions);
   const target = isFile ? resolve(rule) : undefined;
   const matches = all.rules.filter((r) => (target ? resolve(r.file) === target : r.id === rule || r.name === rule));
   const unsupported = all.unsupported.filter((r) => (target ? resolve(r.file) === target : r.id === rule || r.name === rule));
@@ -295,12 +303,12 @@ async function explainCommand(rule: string, flags: { rules?: string[]; json?: bo
   return 0;
 }
 
-async function listCommand(flags: { rules?: string[]; json?: boolean; config?: string }): Promise<number> {
+async function listCommand(flags: { rules?: string[]; exceptions?: string[]; json?: boolean; config?: string }): Promise<number> {
   const config = loadConfig(flags.config);
-  const all = await load(flags.rules, config);
+  const all = await load(flags.rules, config, undefined, flags.exceptions);
   const rows = all.rules.map((r) => {
     const e = explain(r);
-    return { id: r.id, name: r.name, dialect: r.dialect, type: r.ruleType, severity: r.severity, status: r.enabled ? 'ok' : 'disabled', eventTypes: e.eventTypes, file: r.file };
+    return { id: r.id, name: r.name, dialect: r.dialect, type: r.ruleType, severity: r.severity, status: r.enabled ? 'ok' : 'disabled', eventTypes: e.eventTypes, exceptions: r.exceptions?.length ?? 0, file: r.file };
   });
   const unsupported = all.unsupported.map((u) => ({ id: u.id, name: u.name, dialect: u.dialect, type: u.ruleType, status: u.status, reason: u.reason, file: u.file }));
   if (flags.json) {
@@ -312,7 +320,8 @@ async function listCommand(flags: { rules?: string[]; json?: boolean; config?: s
   process.stdout.write(line(['DIALECT', 'TYPE', 'SEVERITY', 'NAME', 'EVENT TYPES'], w) + '\n');
   for (const r of rows) {
     const types = r.eventTypes === 'any' ? 'any' : r.eventTypes.join(', ');
-    process.stdout.write(line([r.dialect, r.type, r.status === 'ok' ? r.severity : `${r.severity} (off)`, r.name.slice(0, 58), types], w) + '\n');
+    const exc = r.exceptions > 0 ? ` [${r.exceptions} exception${r.exceptions > 1 ? 's' : ''}]` : ''; // exception items attached (--exceptions)
+    process.stdout.write(line([r.dialect, r.type, r.status === 'ok' ? r.severity : `${r.severity} (off)`, r.name.slice(0, 58 - exc.length) + exc, types], w) + '\n');
   }
   for (const u of unsupported) {
     process.stdout.write(line([u.dialect, u.type, u.status === 'not-applicable' ? 'n/a' : 'unsupported', u.name.slice(0, 58), u.reason], w) + '\n');
@@ -331,12 +340,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     new Option('--rules <path>', 'rule file or folder (repeatable; default: the built-in rules). TypeScript/JavaScript/Python bodies that Panther YAMLs name run as code with your rights (--no-code: do not run them)').argParser(collect);
   program.hook('preAction', (_program, command) => applyNoCode(command.opts())); // --no-code
   const configOpt = () => new Option('--config <file>', 'configuration file (JSON or YAML; default ./oktopus.yml when present)');
+  const exceptionsOpt = () => exceptionsOption();
 
   program
     .command('scan')
     .description('scan exported Okta System Log files (NDJSON, JSON array or object, gzip or not; - for stdin)')
     .argument('[inputs...]', 'input files or folders')
     .addOption(rulesOpt())
+    .addOption(exceptionsOpt())
     .addOption(noCodeOption())
     .addOption(new Option('--format <format>', 'alert output: table or ndjson').default('table'))
     .option('--output <file>', 'append alerts as NDJSON to this file')
@@ -427,23 +438,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('explain a rule: stages, predicates, indicators, exclusions, event types, same-action rules')
     .argument('<rule>', 'a rule file, or the id or name of a loaded rule')
     .addOption(rulesOpt())
+    .addOption(exceptionsOpt())
     .addOption(noCodeOption())
     .option('--json', 'print JSON')
     .addOption(configOpt())
-    .action(async (rule: string, flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await explainCommand(rule, flags)));
+    .action(async (rule: string, flags: { rules?: string[]; exceptions?: string[]; json?: boolean; config?: string }) => setExit(await explainCommand(rule, flags)));
 
   registerTestCommand(program, setExit);
   registerLiveCommands(program, setExit, { load, openStore }); // watch, backfill (docs/live.md)
   registerServeCommand(program, setExit); // oktopus serve (Event Hooks)
+  registerEvaluateCommand(program, setExit, { load, openStore, expandInputs, parsePlaceholders, normaliseOrg }); // oktopus evaluate (docs/evaluate.md)
+  registerSimulateCommand(program, setExit); // oktopus simulate (docs/simulate.md)
   const rules = program.command('rules').description('rule catalog');
   rules
     .command('list')
     .description('list loaded rules, and the rules that cannot run here with the reason')
     .addOption(rulesOpt())
+    .addOption(exceptionsOpt())
     .addOption(noCodeOption())
     .option('--json', 'print JSON')
     .addOption(configOpt())
-    .action(async (flags: { rules?: string[]; json?: boolean; config?: string }) => setExit(await listCommand(flags)));
+    .action(async (flags: { rules?: string[]; exceptions?: string[]; json?: boolean; config?: string }) => setExit(await listCommand(flags)));
   return program;
 }
 
