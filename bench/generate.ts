@@ -11,6 +11,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { generateTenantLines, type TenantOptions } from '../src/simulate/tenant.js';
 
@@ -34,24 +35,50 @@ export function benchTenantOptions(events: number, seed = 7): TenantOptions {
 export async function writeBenchFile(path: string, events: number, seed = 7): Promise<void> {
   if (!Number.isInteger(events) || events < 0) throw new Error(`writeBenchFile: events must be a whole number, got ${events}`);
   const out = createWriteStream(path, { encoding: 'utf8', highWaterMark: 4 * CHUNK_CHARS });
-  let failure: Error | null = null;
-  out.on('error', (err) => (failure = err));
-  /** Resolves on the next 'drain' or 'finish', or as soon as the stream has failed. */
-  const settle = (event: 'drain' | 'finish') =>
-    new Promise<void>((resolveWait) => {
-      const done = () => {
-        out.off(event, done);
-        out.off('error', done);
-        resolveWait();
-      };
-      if (failure) return resolveWait();
-      out.on(event, done);
-      out.on('error', done);
-    });
+  // A failure is read from `out.errored` (and thrown) at the next write or at the end.
+  out.on('error', () => undefined);
+  await writeBenchStream(out, events, seed);
+  const finished = settle(out, 'finish');
+  out.end();
+  await finished;
+  if (out.errored) throw out.errored;
+}
+
+/** Resolves on the stream's next `event`, or as soon as it has failed. */
+function settle(out: Writable, event: 'drain' | 'finish'): Promise<void> {
+  return new Promise<void>((resolveWait) => {
+    const done = () => {
+      out.off(event, done);
+      out.off('error', done);
+      resolveWait();
+    };
+    if (out.errored) return resolveWait();
+    out.on(event, done);
+    out.on('error', done);
+  });
+}
+
+/**
+ * Writes the N events of `writeBenchFile` to any stream (a file, stdout), honouring its
+ * backpressure; the stream is left open. `onLine` sees each line as it is written.
+ */
+export async function writeBenchStream(out: Writable, events: number, seed = 7, onLine?: (line: string) => void): Promise<void> {
+  if (!Number.isInteger(events) || events < 0) throw new Error(`writeBenchStream: events must be a whole number, got ${events}`);
+  // A failure (a full disk, a reader gone) is read from `out.errored` and thrown at the next write.
+  const ignore = (): void => undefined;
+  out.on('error', ignore);
+  try {
+    await writeAll(out, events, seed, onLine);
+  } finally {
+    out.off('error', ignore);
+  }
+}
+
+async function writeAll(out: Writable, events: number, seed: number, onLine?: (line: string) => void): Promise<void> {
   const write = async (chunk: string) => {
-    if (failure) throw failure;
-    if (!out.write(chunk)) await settle('drain');
-    if (failure) throw failure;
+    if (out.errored) throw out.errored;
+    if (!out.write(chunk)) await settle(out, 'drain');
+    if (out.errored) throw out.errored;
   };
 
   let written = 0;
@@ -61,6 +88,7 @@ export async function writeBenchFile(path: string, events: number, seed = 7): Pr
   while (written < events) {
     const before = written;
     for (const line of generateTenantLines(opts)) {
+      onLine?.(line);
       lines.push(line);
       chars += line.length;
       if (chars >= CHUNK_CHARS) {
@@ -71,7 +99,7 @@ export async function writeBenchFile(path: string, events: number, seed = 7): Pr
       }
       if (++written >= events) break;
     }
-    if (written === before) throw new Error('writeBenchFile: the tenant window produced no events');
+    if (written === before) throw new Error('writeBenchStream: the tenant window produced no events');
     // Window exhausted before N: continue with a fresh tenant right after it.
     const next = new Date(Date.parse(`${opts.start}T00:00:00Z`) + opts.days * 86_400_000).toISOString().slice(0, 10);
     opts = { ...opts, seed: opts.seed + 1, start: next };
@@ -80,10 +108,6 @@ export async function writeBenchFile(path: string, events: number, seed = 7): Pr
     lines.push('');
     await write(lines.join('\n'));
   }
-  const finished = settle('finish');
-  out.end();
-  await finished;
-  if (failure) throw failure;
 }
 
 async function main(argv: string[]): Promise<void> {
