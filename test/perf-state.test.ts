@@ -81,6 +81,7 @@ test('keyed state: keys the commit expires are forgotten, and what the store sti
   assert.equal(calls.get, 2);
   // The first instance still finds the surviving key (it is in memory) and never resurrects the other.
   assert.equal(state.get('late'), 5000);
+  assert.equal(state.get('early'), undefined);
 });
 
 function thresholdRule(id: string, stage: Omit<ThresholdStage, 'type'>): RuleIR {
@@ -100,6 +101,29 @@ test('threshold: state is written once per group and commit, however many matche
   e.commit(1);
   assert.equal(calls.set, 4, 'one write per group');
   assert.equal([...store.entries('rule:elastic:th-writes:1')].length, 4);
+});
+
+test('a late event sees the same state whether the engine ran on or restarted after the commit (memory expires with the store)', () => {
+  const r = rule('dd-late', eq('eventType', 'user.session.start'), { dialect: 'panther', ruleType: 'rule' }, [
+    { type: 'dedup', key: [okta('actor.alternateId')], periodMs: 10 * MIN, threshold: 1 },
+  ]);
+  // ann opens a 10-minute dedup window; an event the rule does not read moves event time to 60 min,
+  // and the commit there expires ann's window in the store. Then a late ann event at 5 min arrives.
+  const before = [signIn('a1', 0, 'ann@acme.com'), signIn('x1', 60, 'bob@acme.com', { eventType: 'user.session.end' })];
+  const late = signIn('a2', 5, 'ann@acme.com');
+  const run = (restart: boolean): string[] => {
+    const store = new MemoryStore();
+    let e = new Engine([r], { schema, store, reorderWindowMs: 0 });
+    for (const ev of before) e.push(ev);
+    e.drain();
+    e.commit(1);
+    e.takeAlerts();
+    if (restart) e = new Engine([r], { schema, store, reorderWindowMs: 0 });
+    e.push(late);
+    e.drain();
+    return e.takeAlerts().map((a) => a.uuid);
+  };
+  assert.deepEqual(run(false), run(true));
 });
 
 test('threshold cardinality: distinct values leave with the matches that held them (incremental counts)', () => {

@@ -122,7 +122,9 @@ export class KeyedState<S> {
     if (written && watermark !== undefined && Number.isFinite(watermark)) {
       for (const [key, at] of written) if (at < watermark) written.delete(key);
     }
-    const now = this.now();
+    // The store drops what expires before the commit's watermark: memory must not keep it either,
+    // or a late event would see state the store (and a restarted engine) no longer has.
+    const now = Math.max(this.now(), watermark ?? -Infinity);
     for (const [key, at] of this.expiry) {
       if (at < now) {
         this.mem.delete(key);
