@@ -409,15 +409,30 @@ test('watch killed (SIGKILL) at ten random points and restarted, then drained wi
     assert.deepEqual({ missing: missing.length, extra: extra.length }, { missing: 0, extra: 0 }, `missing ${missing.slice(0, 5).join(',')} extra ${extra.slice(0, 5).join(',')}`);
     assert.deepEqual([...unique].sort(), [...reference].sort());
     // Not only the ids: the documents are those of the uninterrupted run (no wall-clock field in
-    // them). An alert delivered again may carry a later dedup update (the file keeps the first
-    // version written), so for the 12 redelivered here the rule and source events are compared.
+    // them). An alert delivered after a restart is read back from the state store, which holds its
+    // latest version: a later match of the same batch may have attached to it (Panther dedup
+    // count and last seen), while the uninterrupted run's file keeps the first version written.
+    // That happens to the 12 redelivered here and to any alert a natural kill caught between the
+    // commit and the write; so the dedup progress fields are set aside, everything else must match.
+    const dedupProgress = (d: JsonObject): JsonObject => {
+      const copy = JSON.parse(JSON.stringify(d)) as JsonObject;
+      const dedup = ((copy['oktopus'] as JsonObject | undefined)?.['dedup'] ?? undefined) as JsonObject | undefined;
+      if (dedup) {
+        delete dedup['count'];
+        delete dedup['last_seen'];
+      }
+      delete copy['oktopus.dedup.count'];
+      delete copy['oktopus.dedup.last_seen'];
+      return copy;
+    };
     const docs = (path: string) => new Map(readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JsonObject).map((d) => [String(d['kibana.alert.uuid']), d]));
     const mine = docs(join(dir, 'alerts.ndjson'));
     for (const [id, doc] of docs(join(refDir, 'alerts.ndjson'))) {
       const other = mine.get(id)!;
-      if (redelivered.includes(id)) {
-        for (const k of ['kibana.alert.rule.uuid', 'kibana.alert.original_time', 'kibana.alert.ancestors']) assert.deepEqual(other[k], doc[k], `${id} ${k}`);
-      } else assert.deepEqual(other, doc, `alert ${id} (${String(doc['kibana.alert.rule.name'])}) differs from the uninterrupted run's`);
+      assert.deepEqual(dedupProgress(other), dedupProgress(doc), `alert ${id} (${String(doc['kibana.alert.rule.name'])}) differs from the uninterrupted run's`);
+      if (!redelivered.includes(id)) continue;
+      const count = (d: JsonObject) => Number(((d['oktopus'] as JsonObject | undefined)?.['dedup'] as JsonObject | undefined)?.['count'] ?? d['oktopus.dedup.count'] ?? 0);
+      assert.ok(count(other) >= count(doc), `${id}: a redelivered alert's dedup count only moves forward`);
     }
   } finally {
     if (!process.env['OKTOPUS_KILL_KEEP']) rmSync(root, { recursive: true, force: true });
