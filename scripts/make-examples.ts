@@ -67,7 +67,7 @@ function readme(opts: TenantOptions, s: TenantSummary, truth: TruthDocument, st:
   p('|---|---|');
   p(`| \`tenant.ndjson.gz\` | ${st.events} Okta System Log events (LogEvent objects as \`/api/v1/logs\` returns them), one per line, in \`published\` order; ${mb(st.bytes)} of NDJSON, ${mb(gzBytes)} gzipped |`);
   p('| `tenant.truth.json` | ground truth (`oktopus-truth/2`): the tenant, each attack scenario (victims, targets, source addresses, first and last event, every event uuid) and the benign populations whose traffic looks suspicious, with their egress networks |');
-  p('| `exceptions.yml` | the exception lists acme\'s team would write: its corporate VPN egress (every rule) and iCloud Private Relay (the rules that do not grade it themselves); `--exceptions examples/exceptions.yml` |');
+  p('| `exceptions.yml` | the exception lists acme\'s team would write: its corporate VPN egress and iCloud Private Relay, for the proxy/anonymizer rules only (Private Relay not for the Panther rule, which grades it itself); `--exceptions examples/exceptions.yml` |');
   p('| `users.csv` | the user directory as Okta profiles hold it (login, city, state, countryCode, timezone): `--users examples/users.csv` gives enrichment each user\'s profile location |');
   p();
   const weekday = (ms: number) => new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long' }).format(new Date(ms));
@@ -98,8 +98,9 @@ function readme(opts: TenantOptions, s: TenantSummary, truth: TruthDocument, st:
   for (const d of s.dormantUsers) p(`- **${d.name}** \`${d.login}\` is a dormant contractor account: no activity at all — until an attacker uses it.`);
   p();
   p('The proxy rules therefore also fire on these users: those alerts are the seeds\' documented false positives. The exception');
-  p(`lists a team would write take them away: the corporate VPN egress (${CORPORATE_VPN_CIDRS.join(', ')}) and, for the rules that do`);
-  p(`not grade iCloud Private Relay themselves, the Private Relay ranges (${PRIVATE_RELAY_CIDRS.join(', ')}); the benign networks are in`);
+  p(`lists a team would write take them away from the proxy/anonymizer rules only: the corporate VPN egress (${CORPORATE_VPN_CIDRS.join(', ')}) and,`);
+  p(`for the rules that do not grade iCloud Private Relay themselves, the Private Relay ranges (${PRIVATE_RELAY_CIDRS.join(', ')}); the other rules`);
+  p('(a session used from a second network, sign-in failures for many accounts) still see these networks. The benign networks are in');
   p('`tenant.truth.json` (`benign[].cidrs`) and the lists in `exceptions.yml`. Users on a commercial VPN remain: an analyst has');
   p('to ask them. `oktopus evaluate examples/tenant.ndjson.gz --truth examples/tenant.truth.json --users examples/users.csv');
   p('--exceptions examples/exceptions.yml` shows every scenario still detected and no benign corporate-VPN or Private Relay alert');
@@ -135,9 +136,12 @@ function readme(opts: TenantOptions, s: TenantSummary, truth: TruthDocument, st:
 }
 
 /**
- * The exception lists acme's team would write (docs/exceptions.md): its corporate VPN egress for
- * every rule, iCloud Private Relay for the rules that do not grade Private Relay themselves (the
- * Panther rule demotes it to INFO on its own).
+ * The exception lists acme's team would write (docs/exceptions.md): its corporate VPN egress and
+ * iCloud Private Relay for the proxy/anonymizer rules only (selected by name: every one says
+ * "proxy", "proxied" or "anonymizer"; their tags have no common marker), Private Relay not for
+ * the Panther rule, which grades it INFO on its own. Never for every rule: "Okta Session Used
+ * from a Second Network" must still see a session replayed from a VPN user's network, and
+ * "Sign-In Failures for Many Accounts" a password spray through the VPN.
  */
 function exceptionsYaml(): string {
   const list = (xs: readonly string[]) => `[${xs.join(', ')}]`;
@@ -148,7 +152,7 @@ function exceptionsYaml(): string {
     '  - id: corporate-vpn',
     "    name: acme corporate VPN egress",
     "    description: acme's always-on VPN leaves through dedicated egress addresses that Okta flags as a proxy",
-    "    rules: ['*']",
+    "    rules: ['*prox*', '*anonymi*']          # the proxy/anonymizer rules, by name",
     '    items:',
     '      - id: corporate-egress',
     '        name: Corporate VPN egress networks (one /28 per region)',
@@ -157,7 +161,7 @@ function exceptionsYaml(): string {
     '  - id: private-relay',
     '    name: iCloud Private Relay',
     '    description: Apple Private Relay egress (a subset of mask-api.icloud.com/egress-ip-ranges.csv); the Panther rule grades it INFO itself',
-    '    rules: [{ dialect: sigma }, { dialect: elastic }]',
+    "    rules: [{ dialect: sigma, name: '*prox*' }, { dialect: elastic, name: '*prox*' }]",
     '    items:',
     '      - id: relay-egress',
     '        name: iCloud Private Relay egress networks',

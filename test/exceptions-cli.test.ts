@@ -131,3 +131,41 @@ type = "detection"
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(alertsOf(ok.stdout).map((a) => (a['oktopus'] as Record<string, unknown>)['event_uuids']), [['vpn'], ['real']]);
 });
+
+test('rules list: a name cut for the exceptions marker ends with an ellipsis; the marker is whole', () => {
+  const { lists: yml } = setup();
+  const list = run(['rules', 'list', '--rules', join(RULES, 'sigma'), '--exceptions', yml]);
+  assert.equal(list.code, 0, list.stderr);
+  // The NAME column is 58 wide: 42 characters of a longer name, '…', and ' [2 exceptions]'.
+  for (const name of ['Okta User Session Start From A New Country Via An Anonymizing Proxy', 'Okta User Session Start Via An Anonymising Proxy Service']) {
+    assert.ok(list.stdout.includes(`${name.slice(0, 42)}… [2 exceptions]`), list.stdout);
+  }
+});
+
+test('scan --exceptions: a bad IP in one item is one error line (exit 2); every rule still runs, the other items apply', () => {
+  const { dir, log } = setup();
+  const bad = join(dir, 'bad.yml');
+  writeFileSync(
+    bad,
+    `lists:
+  - id: corp
+    rules: ['*']
+    items:
+      - id: typo
+        entries: [{ field: source.ip, type: match_any, operator: included, value: [203.0.113.0/24, 165.225.112.32/33] }]
+      - id: relay
+        entries: [{ field: source.ip, type: match, operator: included, value: 172.224.0.0/14 }]
+      - id: misspelt
+        entries: [{ field: source.ipp, type: match, operator: included, value: 1.2.3.4 }]
+`,
+  );
+  const r = run(['scan', log, '--rules', SIGMA_SEED, '--exceptions', bad, '--format', 'ndjson', '--memory']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`error: ${bad.replace(/[.\\/]/g, '\\$&')}:5: list 'corp' item 'typo': entry 1: '165\\.225\\.112\\.32/33' is not an IP address or CIDR \\(source\\.ip is an ip field\\)`));
+  assert.match(r.stderr, /warning: .*bad\.yml:9: list 'corp' item 'misspelt': entry 1: field 'source\.ipp' is neither an ECS field of the Okta integration nor a LogEvent path/);
+  assert.doesNotMatch(r.stderr, /not run:/);
+  // relay is excepted (172.224.0.0/14); vpn (203.0.113.77) is not, since the item naming its
+  // network was skipped; the misspelt field never has a value, so that item matches nothing.
+  const alerted = r.stdout.trim().split('\n').map((l) => JSON.parse(l)['event']['id']).sort();
+  assert.deepEqual(alerted, ['real', 'vpn']);
+});

@@ -321,7 +321,7 @@ async function listCommand(flags: { rules?: string[]; exceptions?: string[]; jso
   for (const r of rows) {
     const types = r.eventTypes === 'any' ? 'any' : r.eventTypes.join(', ');
     const exc = r.exceptions > 0 ? ` [${r.exceptions} exception${r.exceptions > 1 ? 's' : ''}]` : ''; // exception items attached (--exceptions)
-    process.stdout.write(line([r.dialect, r.type, r.status === 'ok' ? r.severity : `${r.severity} (off)`, r.name.slice(0, 58 - exc.length) + exc, types], w) + '\n');
+    process.stdout.write(line([r.dialect, r.type, r.status === 'ok' ? r.severity : `${r.severity} (off)`, (r.name.length + exc.length > 58 ? r.name.slice(0, 57 - exc.length) + '…' : r.name) + exc, types], w) + '\n');
   }
   for (const u of unsupported) {
     process.stdout.write(line([u.dialect, u.type, u.status === 'not-applicable' ? 'n/a' : 'unsupported', u.name.slice(0, 58), u.reason], w) + '\n');

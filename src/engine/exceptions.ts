@@ -22,6 +22,11 @@ export interface ExceptionCounter {
   item: string;
   name: string;
   events: number;
+  /**
+   * Set when the item could not be compiled: the rule runs without it (never the rule dropped
+   * for one bad item). Loading validates values with the engine's parsers, so this is a backstop.
+   */
+  error?: string;
 }
 
 /**
@@ -29,16 +34,24 @@ export interface ExceptionCounter {
  * attaches the same item objects to each): a value list of many IP ranges is compiled once per
  * schema context, not once per rule.
  */
-const compiledItems = new WeakMap<SchemaContext, WeakMap<Predicate, { test: (ev: CanonicalEvent) => boolean; orderedReads: string[] }>>();
+type CompiledItem = { test: (ev: CanonicalEvent) => boolean; orderedReads: string[] } | { error: string };
+const compiledItems = new WeakMap<SchemaContext, WeakMap<Predicate, CompiledItem>>();
 
-function compiledItem(p: Predicate, schema: SchemaContext): (ev: CanonicalEvent) => boolean {
+/** The item's test, or the reason it does not compile (remembered: reported once per rule, compiled once). */
+function compiledItem(p: Predicate, schema: SchemaContext): ((ev: CanonicalEvent) => boolean) | { error: string } {
   let bySchema = compiledItems.get(schema);
   if (!bySchema) compiledItems.set(schema, (bySchema = new WeakMap()));
   let done = bySchema.get(p);
   if (!done) {
-    const { value, fields } = collectOrderedReads(() => compilePredicate(p, schema));
-    bySchema.set(p, (done = { test: value, orderedReads: fields }));
+    try {
+      const { value, fields } = collectOrderedReads(() => compilePredicate(p, schema));
+      done = { test: value, orderedReads: fields };
+    } catch (e) {
+      done = { error: (e as Error).message.split('\n')[0]! };
+    }
+    bySchema.set(p, done);
   }
+  if ('error' in done) return done;
   // An item reading a user-baseline field makes every rule it is attached to run in event-time
   // order: tell the compilation of this rule too (resolving the name records it).
   for (const name of done.orderedReads) resolveField({ name, schema: 'ecs' }, schema);
@@ -51,11 +64,20 @@ export function withExceptions(ir: RuleIR, key: string, head: (ev: CanonicalEven
   if (missing.length > 0) throw new Error(missingListsReason(missing));
   const items = ir.exceptions ?? [];
   if (items.length === 0) return { head, counters: [] };
-  const compiled = items.map((x) => ({
-    test: compiledItem(x.predicate, schema),
-    expires: x.expireTime === undefined ? Infinity : Date.parse(x.expireTime),
-    counter: { rule: key, list: x.list, item: x.item, name: x.name, events: 0 } as ExceptionCounter,
-  }));
+  const counters: ExceptionCounter[] = [];
+  const compiled: { test: (ev: CanonicalEvent) => boolean; expires: number; counter: ExceptionCounter }[] = [];
+  for (const x of items) {
+    const counter: ExceptionCounter = { rule: key, list: x.list, item: x.item, name: x.name, events: 0 };
+    counters.push(counter);
+    const test = compiledItem(x.predicate, schema);
+    // An item that does not compile is left out of this rule (and reported through its counter).
+    if (typeof test !== 'function') {
+      counter.error = `${x.source}: list '${x.list}' item '${x.item}' cannot be compiled (${test.error}); the rule runs without it`;
+      continue;
+    }
+    compiled.push({ test, expires: x.expireTime === undefined ? Infinity : Date.parse(x.expireTime), counter });
+  }
+  if (compiled.length === 0) return { head, counters };
   const seenKey = `exceptions:${key}`;
   const guarded = (ev: CanonicalEvent): boolean => {
     if (!head(ev)) return false;
@@ -69,5 +91,5 @@ export function withExceptions(ir: RuleIR, key: string, head: (ev: CanonicalEven
     }
     return true;
   };
-  return { head: guarded, counters: compiled.map((x) => x.counter) };
+  return { head: guarded, counters };
 }

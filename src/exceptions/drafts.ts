@@ -11,6 +11,8 @@ export interface ItemDraft {
   name: string;
   entries: unknown;
   expireTime?: string;
+  /** Kibana `os_types` (endpoint exceptions): a non-empty list makes the item match nothing here. */
+  osTypes: string[];
   /** Prefix of this item's error lines (`corp.yml: list 'vpn' item 'egress'`, `x.ndjson:4: item 'a1'`). */
   where: string;
   /** Where it was written, as RuleException.source (`x.ndjson:4`, `corp.yml:12`). */
@@ -24,6 +26,8 @@ export interface ListDraft {
   namespaceType: 'single' | 'agnostic';
   type: string;
   file: string;
+  /** Where the list is defined (`file:line`), for duplicate-id errors. */
+  at: string;
   format: 'kibana' | 'oktopus';
   selectors?: RuleSelector[];
   vocabulary: FieldVocabulary;
@@ -42,6 +46,13 @@ export function checkExpireTime(v: unknown): string | undefined {
   const text = v instanceof Date ? v.toISOString() : v;
   if (typeof text !== 'string' || Number.isNaN(Date.parse(text))) throw new Error(`expire_time ${JSON.stringify(v)} is not an ISO-8601 date-time`);
   return new Date(Date.parse(text)).toISOString();
+}
+
+/** Kibana `os_types`: absent, or a list of OS names (`windows`, `linux`, `macos`). */
+export function checkOsTypes(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new Error('os_types must be a list of OS names (windows, linux, macos)');
+  return v as string[];
 }
 
 export function namespaceOf(v: unknown): 'single' | 'agnostic' {

@@ -15,8 +15,9 @@
  * A multi-valued field matches when any of its values does (Elasticsearch term semantics).
  */
 import type { FieldRef, Predicate, SchemaName } from '../ir/types.js';
+import { parseNetwork } from '../engine/predicate/cidr.js';
 import { ECS_FIELD_NAMES } from '../schema/ecs.js';
-import { inListPredicate, checkValueListType, type ValueList, type ValueListProblem } from './value-lists.js';
+import { inListPredicate, checkValueListType, largeListReason, type ValueList, type ValueListProblem } from './value-lists.js';
 
 export class EntryError extends Error {}
 
@@ -47,6 +48,24 @@ export function isEcsField(name: string): boolean {
   return ECS_FIELD_NAMES.some((n) => n.startsWith(prefix));
 }
 
+/**
+ * The top-level properties of an Okta System Log LogEvent (developer.okta.com, System Log API,
+ * LogEvent object). A raw path must start with one of them (keys are case-insensitive).
+ */
+const LOG_EVENT_KEYS = new Set(
+  ['uuid', 'published', 'eventType', 'version', 'severity', 'legacyEventType', 'displayMessage', 'actor', 'client', 'device', 'request', 'outcome', 'target', 'transaction', 'debugContext', 'authenticationContext', 'securityContext'].map((k) => k.toLowerCase()),
+);
+
+/** Whether a field name can be a raw LogEvent path: its first segment is a LogEvent property. */
+export function isLogEventPath(name: string): boolean {
+  return LOG_EVENT_KEYS.has(name.split('.')[0]!.toLowerCase());
+}
+
+/** A value as it may appear in an error line: at most 64 characters. */
+export function shown(v: string): string {
+  return v.length <= 64 ? v : `${v.slice(0, 61)}...`;
+}
+
 /** How an item's field names are read: always ECS (Kibana), a fixed schema, or per name ('auto'). */
 export type FieldVocabulary = 'auto' | SchemaName;
 
@@ -56,6 +75,10 @@ export interface EntryContext {
   valueLists: Map<string, ValueList>;
   /** Values of a list that were not valid for its type (reported, left out). */
   listProblems: ValueListProblem[];
+  /** Entries whose field no vocabulary knows (warnings: the item is kept, but likely a typo). */
+  fieldWarnings: string[];
+  /** Kibana's "large" value lists the item reads (why each is large), see largeListReason. */
+  largeLists: string[];
 }
 
 const TYPES = ['match', 'match_any', 'exists', 'wildcard', 'list', 'nested'];
@@ -67,9 +90,21 @@ function fieldRef(name: string, ctx: EntryContext): FieldRef {
   return { name, schema };
 }
 
+/**
+ * A field the chosen vocabulary cannot know (`source.ipp`): it never has a value, so "is" never
+ * matches and "is not" always does. Kibana accepts such a field too; oktopus warns.
+ */
+function checkFieldKnown(field: FieldRef, ctx: EntryContext): void {
+  const known = field.schema === 'ecs' ? isEcsField(field.name) : field.schema === 'okta' ? isLogEventPath(field.name) : true;
+  if (known) return;
+  const vocab = ctx.vocabulary === 'auto' ? 'neither an ECS field of the Okta integration nor a LogEvent path' : field.schema === 'ecs' ? 'not an ECS field of the Okta integration (schema: ecs)' : 'not a LogEvent path (schema: okta)';
+  ctx.fieldWarnings.push(`field '${shown(field.name)}' is ${vocab}: it never has a value here`);
+}
+
 function stringValue(v: unknown, what: string): string {
   if (typeof v === 'string' && v.trim() !== '') return v;
-  // YAML writes `value: 443` or `value: true`; Kibana keeps every value as a string.
+  // Kibana keeps every value as a string; a JSON number or boolean in an export is taken as its
+  // string form. (YAML plain scalars arrive as their source text: `007` stays '007', oktopus-yaml.ts.)
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   throw new EntryError(`${what} must be a non-empty string`);
 }
@@ -78,14 +113,17 @@ function stringValue(v: unknown, what: string): string {
 function matchPredicate(field: FieldRef, values: string[]): Predicate {
   if (IP_FIELDS.has(field.name)) {
     // match_phrase on an ip field is a term query, which takes an address or a CIDR.
-    for (const v of values) if (!isIpOrCidr(v)) throw new EntryError(`'${v}' is not an IP address or CIDR (${field.name} is an ip field)`);
+    // Checked with the engine's own parser (src/engine/predicate/cidr.ts), so what loads compiles.
+    for (const v of values) {
+      try {
+        parseNetwork(v);
+      } catch {
+        throw new EntryError(`'${shown(v)}' is not an IP address or CIDR (${field.name} is an ip field)`);
+      }
+    }
     return { type: 'compare', field, op: 'cidr', values };
   }
   return { type: 'compare', field, op: 'eq', values, options: { caseSensitive: true } };
-}
-
-function isIpOrCidr(v: string): boolean {
-  return /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v) && (v.includes('.') || v.includes(':'));
 }
 
 /**
@@ -107,6 +145,7 @@ export function entryPredicate(raw: unknown, ctx: EntryContext, nestedIn?: strin
   if (operator !== 'included' && operator !== 'excluded') throw new EntryError(`unknown operator ${JSON.stringify(operator)} (included or excluded)`);
   // Inside a nested entry the field is relative to the nested object (read as a path into it).
   const field: FieldRef = nestedIn !== undefined ? { name, schema: fieldRef(nestedIn, ctx).schema } : fieldRef(name, ctx);
+  if (nestedIn === undefined) checkFieldKnown(field, ctx);
   let p: Predicate;
   switch (type) {
     case 'match':
@@ -140,6 +179,8 @@ export function entryPredicate(raw: unknown, ctx: EntryContext, nestedIn?: strin
         throw new EntryError(`value list '${id}' is declared ${found.type} (${found.source}) but the entry reads it as ${listType}`);
       }
       p = inListPredicate(field, listType, found.values, ctx.listProblems);
+      const large = largeListReason(listType, found.values.map((v) => v.value));
+      if (large) ctx.largeLists.push(`value list '${id}' ${large}`);
       break;
     }
     case 'nested': {
@@ -165,10 +206,13 @@ export function entryPredicate(raw: unknown, ctx: EntryContext, nestedIn?: strin
 export function itemPredicate(entries: unknown, ctx: EntryContext): Predicate {
   if (!Array.isArray(entries) || entries.length === 0) throw new EntryError('an item needs a non-empty entries list');
   const preds = entries.map((x, i) => {
+    const warned = ctx.fieldWarnings.length;
     try {
       return entryPredicate(x, ctx);
     } catch (err) {
       throw new EntryError(`entry ${i + 1}: ${(err as Error).message}`);
+    } finally {
+      for (let w = warned; w < ctx.fieldWarnings.length; w++) ctx.fieldWarnings[w] = `entry ${i + 1}: ${ctx.fieldWarnings[w]}`;
     }
   });
   return preds.length === 1 ? preds[0]! : { type: 'and', args: preds };

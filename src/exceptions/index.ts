@@ -31,7 +31,12 @@ const YAML_ENDINGS = ['.yml', '.yaml'];
 const VALUE_LIST_ENDINGS = ['.txt', '.csv'];
 const ENDINGS = [...KIBANA_ENDINGS, ...YAML_ENDINGS, ...VALUE_LIST_ENDINGS];
 
-export async function loadExceptions(paths: string[]): Promise<{ lists: ExceptionList[]; errors: ExceptionLoadError[] }> {
+/**
+ * Loads exception files. `errors` are load errors (the bad line, item or value is left out, the
+ * rest kept); `warnings` are items that load but look wrong (an unknown field) or can never match
+ * (os_types).
+ */
+export async function loadExceptions(paths: string[]): Promise<{ lists: ExceptionList[]; errors: ExceptionLoadError[]; warnings: string[] }> {
   const drafts: Drafts = { lists: [], valueLists: [], errors: [] };
   const files: string[] = [];
   const visited = new Set<string>();
@@ -61,10 +66,15 @@ export async function loadExceptions(paths: string[]): Promise<{ lists: Exceptio
       continue;
     }
     const ext = extname(file).toLowerCase();
-    if (YAML_ENDINGS.includes(ext)) readOktopusYaml(text, file, drafts);
-    else if (VALUE_LIST_ENDINGS.includes(ext)) drafts.valueLists.push({ id: basename(file), values: valuesOfText(text, file), source: file });
-    else if (KIBANA_ENDINGS.includes(ext) || text.trimStart().startsWith('{')) readKibanaExport(text, file, drafts);
-    else drafts.errors.push({ source: file, message: `${file}: not an exception file (Kibana export .ndjson, oktopus .yml, value list .txt)` });
+    // Whatever goes wrong inside one file is that file's error line; the other files are still used.
+    try {
+      if (YAML_ENDINGS.includes(ext)) readOktopusYaml(text, file, drafts);
+      else if (VALUE_LIST_ENDINGS.includes(ext)) drafts.valueLists.push({ id: basename(file), values: valuesOfText(text, file), source: file });
+      else if (KIBANA_ENDINGS.includes(ext) || text.trimStart().startsWith('{')) readKibanaExport(text, file, drafts);
+      else drafts.errors.push({ source: file, message: `${file}: not an exception file (Kibana export .ndjson, oktopus .yml, value list .txt)` });
+    } catch (e) {
+      drafts.errors.push({ source: file, message: `${file}: cannot read it (${(e as Error).message.split('\n')[0]})` });
+    }
   }
   return resolveDrafts(drafts);
 }
@@ -86,9 +96,18 @@ function valueListIndex(drafts: Drafts): Map<string, ValueList> {
   return out;
 }
 
-function resolveDrafts(drafts: Drafts): { lists: ExceptionList[]; errors: ExceptionLoadError[] } {
+/**
+ * Items reading one of Kibana's large value lists (value-lists.ts, largeListReason), with why:
+ * Kibana does not apply them to EQL, threshold and new_terms rules (attachExceptions).
+ */
+const largeListItems = new WeakMap<RuleException, string>();
+
+function resolveDrafts(drafts: Drafts): { lists: ExceptionList[]; errors: ExceptionLoadError[]; warnings: string[] } {
   const valueLists = valueListIndex(drafts);
   const lists: ExceptionList[] = [];
+  const warnings: string[] = [];
+  // A bad value of a value list is reported once, however many items read the list.
+  const reportedValues = new Set<string>();
   // A Kibana list is known by namespace and list_id (the same id may exist in both namespaces);
   // an oktopus list by its id, which no other list may share.
   const loaded: ListDraft[] = [];
@@ -96,7 +115,7 @@ function resolveDrafts(drafts: Drafts): { lists: ExceptionList[]; errors: Except
   for (const d of drafts.lists) {
     const first = clash(d);
     if (first) {
-      drafts.errors.push({ source: d.file, message: `${d.file}: list '${d.id}' is already loaded from ${first.file}; this copy is skipped` });
+      drafts.errors.push({ source: d.at, message: `${d.at}: list '${d.id}' is already loaded from ${first.at}; this copy is skipped` });
       continue;
     }
     loaded.push(d);
@@ -108,16 +127,31 @@ function resolveDrafts(drafts: Drafts): { lists: ExceptionList[]; errors: Except
         continue;
       }
       itemIds.add(it.id);
-      const ctx: EntryContext = { vocabulary: d.vocabulary, valueLists, listProblems: [] };
+      const ctx: EntryContext = { vocabulary: d.vocabulary, valueLists, listProblems: [], fieldWarnings: [], largeLists: [] };
+      let item: RuleException;
       try {
         const predicate = itemPredicate(it.entries, ctx);
-        items.push({ list: d.id, ...(d.name ? { listName: d.name } : {}), item: it.id, name: it.name, predicate, source: it.source, ...(it.expireTime ? { expireTime: it.expireTime } : {}) });
+        item = { list: d.id, ...(d.name ? { listName: d.name } : {}), item: it.id, name: it.name, predicate, source: it.source, ...(it.expireTime ? { expireTime: it.expireTime } : {}) };
       } catch (e) {
         if (!(e instanceof EntryError)) throw e;
         drafts.errors.push({ source: it.source, message: `${it.where}: ${e.message}` });
         continue;
+      } finally {
+        for (const p of ctx.listProblems) {
+          const key = `${p.at}\u0000${p.message}`;
+          if (reportedValues.has(key)) continue;
+          reportedValues.add(key);
+          drafts.errors.push({ source: p.at, message: `${p.at}: ${p.message} (value skipped; first used by ${it.where})` });
+        }
       }
-      for (const p of ctx.listProblems) drafts.errors.push({ source: p.at, message: `${p.at}: ${p.message} (value skipped; used by ${it.where})` });
+      for (const w of ctx.fieldWarnings) warnings.push(`${it.where}: ${w}`);
+      // Kibana ANDs host.os.type (os_types) to the item: no Okta event has a host OS.
+      if (it.osTypes.length > 0) {
+        warnings.push(`${it.where}: os_types [${it.osTypes.join(', ')}] limits the item to hosts of that OS; Okta events have no host.os.type, so it matches nothing and is left out`);
+        continue;
+      }
+      if (ctx.largeLists.length > 0) largeListItems.set(item, ctx.largeLists.join('; '));
+      items.push(item);
     }
     lists.push({
       id: d.id,
@@ -132,7 +166,7 @@ function resolveDrafts(drafts: Drafts): { lists: ExceptionList[]; errors: Except
       items,
     });
   }
-  return { lists, errors: drafts.errors };
+  return { lists, errors: drafts.errors, warnings };
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -166,13 +200,27 @@ function answers(list: ExceptionList, ref: { listId: string; namespaceType: stri
   return list.id === ref.listId && (list.format === 'oktopus' || list.namespaceType === ref.namespaceType);
 }
 
+/** Elastic rule types Kibana runs without exception items reading a large value list. */
+const NO_LARGE_LISTS = ['eql', 'threshold', 'new_terms'];
+
 /**
  * New IR objects with `exceptions` filled in: the items of the lists each rule names (Elastic
  * `exceptions_list`, marked `attached`) and of the YAML lists whose `rules:` select it, each list
- * once. A list that applies to no rule is a warning.
+ * once. A list that applies to no rule is a warning. As in Kibana, an Elastic EQL, threshold or
+ * new_terms rule does not get an item reading a large value list (a warning names both).
  */
 export function attachExceptions(rules: RuleIR[], lists: ExceptionList[]): { rules: RuleIR[]; warnings: string[] } {
   const used = new Set<ExceptionList>();
+  const largeWarnings: string[] = [];
+  const applicable = (rule: RuleIR, items: RuleException[]): RuleException[] => {
+    if (rule.dialect !== 'elastic' || !NO_LARGE_LISTS.includes(rule.ruleType)) return items;
+    return items.filter((x) => {
+      const why = largeListItems.get(x);
+      if (why === undefined) return true;
+      largeWarnings.push(`rule '${rule.name}' (${rule.ruleType}): exception item '${x.item}' of list '${x.list}' is not applied: ${why}, and Kibana applies large value lists only to query, ML and indicator-match rules`);
+      return false;
+    });
+  };
   const out = rules.map((rule) => {
     const chosen: ExceptionList[] = [];
     const refs = rule.exceptionLists?.map((ref) => {
@@ -183,13 +231,13 @@ export function attachExceptions(rules: RuleIR[], lists: ExceptionList[]): { rul
     for (const l of lists) if (l.selectors?.some((s) => selects(s, rule)) && !chosen.includes(l)) chosen.push(l);
     if (chosen.length === 0 && refs === undefined) return rule;
     for (const l of chosen) used.add(l);
-    const exceptions = [...(rule.exceptions ?? []), ...chosen.flatMap((l) => l.items)];
+    const exceptions = [...(rule.exceptions ?? []), ...applicable(rule, chosen.flatMap((l) => l.items))];
     return { ...rule, ...(exceptions.length > 0 ? { exceptions } : {}), ...(refs ? { exceptionLists: refs } : {}) };
   });
   const warnings = lists
     .filter((l) => !used.has(l))
     .map((l) => `${l.file}: list '${l.id}' applies to no loaded rule${l.format === 'kibana' ? ' (no Elastic rule names it in exceptions_list)' : ' (its rules: select none)'}`);
-  return { rules: out, warnings };
+  return { rules: out, warnings: [...warnings, ...largeWarnings] };
 }
 
 /** Exception lists a rule names that were not provided (empty: the rule can run). */

@@ -6,21 +6,24 @@
  *   - items: `item_id`, `list_id`, `name`, `entries`, `namespace_type`, `expire_time`, `os_types`…;
  *   - the export summary (`exported_exception_list_count`…, or a rule export's `exported_count`).
  * Rule lines of a rule export (`rule_id`) are not lists and are passed over (rules are loaded
- * with --rules). `os_types` only scopes endpoint exceptions to a host OS: Okta events have no
- * host, so it is ignored. Every bad line is reported with its number; the others are kept.
+ * with --rules). `os_types` scopes an item to a host OS: Kibana ANDs a `host.os.type` condition
+ * to the item, which Okta events never satisfy (index.ts warns and leaves such an item out).
+ * Every bad line is reported with its number (never its text: the file may hold anything); the
+ * others are kept.
  */
-import { checkExpireTime, namespaceOf, type Drafts, type ListDraft } from './drafts.js';
+import { jsonErrorReason } from '../sources/files.js';
+import { checkExpireTime, checkOsTypes, namespaceOf, type Drafts, type ListDraft } from './drafts.js';
 
 type Obj = Record<string, unknown>;
 
 export function readKibanaExport(text: string, file: string, out: Drafts): void {
   const lists = new Map<string, ListDraft>();
   const key = (id: string, ns: string) => `${ns}\u0000${id}`;
-  const listFor = (id: string, ns: 'single' | 'agnostic'): ListDraft => {
+  const listFor = (id: string, ns: 'single' | 'agnostic', at: string): ListDraft => {
     let l = lists.get(key(id, ns));
     if (!l) {
       // An item may come before its container, or (in a hand-made file) without one.
-      l = { id, namespaceType: ns, type: 'detection', file, format: 'kibana', vocabulary: 'ecs', items: [] };
+      l = { id, namespaceType: ns, type: 'detection', file, at, format: 'kibana', vocabulary: 'ecs', items: [] };
       lists.set(key(id, ns), l);
     }
     return l;
@@ -42,7 +45,7 @@ export function readKibanaExport(text: string, file: string, out: Drafts): void 
     try {
       doc = JSON.parse(line);
     } catch (e) {
-      errors.push({ source: at, message: `${at}: not JSON (${(e as Error).message})` });
+      errors.push({ source: at, message: `${at}: ${jsonErrorReason(line, e)}` });
       return;
     }
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -57,7 +60,7 @@ export function readKibanaExport(text: string, file: string, out: Drafts): void 
       if (typeof listId !== 'string' || listId === '') throw new Error('no list_id');
       const ns = namespaceOf(o['namespace_type']);
       if (o['item_id'] === undefined && o['entries'] === undefined) {
-        const l = listFor(listId, ns);
+        const l = listFor(listId, ns, at);
         if (typeof o['name'] === 'string') l.name = o['name'];
         if (typeof o['description'] === 'string') l.description = o['description'];
         if (typeof o['type'] === 'string') l.type = o['type'];
@@ -65,19 +68,22 @@ export function readKibanaExport(text: string, file: string, out: Drafts): void 
       }
       const itemId = typeof o['item_id'] === 'string' ? o['item_id'] : typeof o['id'] === 'string' ? o['id'] : undefined;
       if (!itemId) throw new Error('an item needs an item_id');
-      const where = `${at}: item '${itemId}'`;
+      const where = `${at}: list '${listId}' item '${itemId}'`;
       let expireTime: string | undefined;
+      let osTypes: string[];
       try {
         expireTime = checkExpireTime(o['expire_time']);
+        osTypes = checkOsTypes(o['os_types']);
       } catch (e) {
         errors.push({ source: at, message: `${where}: ${(e as Error).message}` });
         return;
       }
-      listFor(listId, ns).items.push({
+      listFor(listId, ns, at).items.push({
         id: itemId,
         name: typeof o['name'] === 'string' ? o['name'] : itemId,
         entries: o['entries'],
         expireTime,
+        osTypes,
         where,
         source: at,
       });

@@ -24,9 +24,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Node } from 'yaml';
+import { LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { yamlErrorReason } from '../dialects/errors.js';
-import { checkExpireTime, type Drafts, type ListDraft } from './drafts.js';
+import { checkExpireTime, checkOsTypes, type Drafts, type ListDraft } from './drafts.js';
 import type { FieldVocabulary } from './entries.js';
 import type { RuleSelector } from './types.js';
 import { checkValueListType, valuesOfText } from './value-lists.js';
@@ -74,7 +74,22 @@ export function readOktopusYaml(text: string, file: string, out: Drafts): void {
     out.errors.push({ source: file, message: `${file}${pos ? `:${pos.line}` : ''}: ${yamlErrorReason(e.message)}` });
     return;
   }
-  const root = doc.toJS() as unknown;
+  // Exception values are strings (Kibana keeps every value as one): a plain scalar YAML would
+  // read as a number or boolean keeps its source text, so `value: 007` is '007' (not 7),
+  // `1e3` is '1e3' (not 1000), `True` is 'True', and `id: 5` is the id '5'.
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((typeof node.value === 'number' || typeof node.value === 'boolean' || typeof node.value === 'bigint') && node.source !== undefined) node.value = node.source;
+    },
+  });
+  let root: unknown;
+  try {
+    // toJS refuses documents whose aliases expand beyond yaml's limit (a "billion laughs" file).
+    root = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    out.errors.push({ source: file, message: `${file}: cannot read it as YAML (${yamlErrorReason((e as Error).message)})` });
+    return;
+  }
   const lineOf = (path: (string | number)[]): number | undefined => {
     const node = doc.getIn(path, true) as Node | undefined;
     const offset = node?.range?.[0];
@@ -122,7 +137,7 @@ export function readOktopusYaml(text: string, file: string, out: Drafts): void {
           if (!Array.isArray(list)) throw new Error('values: must be a list');
           values = list.map((v, i) => ({ value: String(v).trim(), at: `${at(['value_lists', id, 'values', i])}` }));
         }
-        out.valueLists.push({ id, type, values, source: file });
+        out.valueLists.push({ id, type, values, source: at(['value_lists', id]) });
       } catch (e) {
         out.errors.push({ source: file, message: `${where}: ${(e as Error).message}` });
       }
@@ -165,6 +180,7 @@ export function readOktopusYaml(text: string, file: string, out: Drafts): void {
         namespaceType: 'single',
         type: 'oktopus',
         file,
+        at: at(path),
         format: 'oktopus',
         selectors: selectorsOf(raw['rules']),
         vocabulary: vocabularyOf(raw['schema']),
@@ -187,6 +203,7 @@ export function readOktopusYaml(text: string, file: string, out: Drafts): void {
           name: typeof item['name'] === 'string' ? item['name'] : itemId,
           entries: item['entries'],
           expireTime: checkExpireTime(item['expire_time']),
+          osTypes: checkOsTypes(item['os_types']),
           where: iwhere,
           source: at(ipath),
         });

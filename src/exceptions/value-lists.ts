@@ -10,12 +10,15 @@
  *    query on an ip field (CIDR membership). Ranges are turned into the CIDR blocks covering them.
  *  - ip:       `terms` on an ip field (an address, or a CIDR).
  *  - keyword:  `terms`: whole-value, case-sensitive equality.
- *  - text:     `match` with operator `and`: every word of the value occurs in the field (case-insensitive).
+ *  - text:     `match` with operator `and`. The query is analysed with the field's analyzer; the
+ *              Okta integration's fields are keywords, whose analyzer is the identity, so the
+ *              value must equal the whole field value, case-sensitively: exact equality, as keyword.
  *  - long/integer/short/byte/double/float/half_float, boolean: `terms` by value.
  * Other Kibana types (dates, ranges, geo, binary, shapes) are refused by name.
  */
 import ipaddr from 'ipaddr.js';
 import type { FieldRef, Predicate, Scalar } from '../ir/types.js';
+import { parseNetwork } from '../engine/predicate/cidr.js';
 
 export const VALUE_LIST_TYPES = ['ip', 'ip_range', 'keyword', 'text', 'long', 'integer', 'short', 'byte', 'double', 'float', 'half_float', 'boolean'] as const;
 export type ValueListType = (typeof VALUE_LIST_TYPES)[number];
@@ -60,12 +63,14 @@ export function valuesOfText(text: string, file: string): ListValue[] {
 
 type Addr = ipaddr.IPv4 | ipaddr.IPv6;
 
-function parseAddress(text: string): Addr {
+// Error messages here never quote the value: a value-list file may be anything a user pointed
+// --exceptions at (a token file), and its lines must not reach the output. The line number is enough.
+function parseAddress(text: string, what: string): Addr {
   if (text.includes(':')) {
-    if (!ipaddr.IPv6.isValid(text)) throw new Error(`'${text}' is not an IP address`);
+    if (!ipaddr.IPv6.isValid(text)) throw new Error(`the ${what} is not an IP address`);
     return ipaddr.IPv6.parse(text);
   }
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new Error(`'${text}' is not an IP address`);
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new Error(`the ${what} is not an IP address`);
   return ipaddr.IPv4.parse(text);
 }
 
@@ -84,31 +89,37 @@ function fromBig(n: bigint, bytes: number): string {
   return ipaddr.fromByteArray(arr).toString();
 }
 
-/** An address, a CIDR, or (with `ranges`) `low-high`: the CIDR blocks it covers. Throws on anything else. */
+/** Whether an ip_range value is in dash notation (`low-high`), as Kibana counts them (its large-list limit). */
+export function isDashRange(text: string): boolean {
+  return text.includes('-');
+}
+
+/**
+ * An address, a CIDR, or (with `ranges`) `low-high`: the CIDR blocks it covers. Throws on anything
+ * else, with a message that does not quote the value. Addresses and CIDRs are checked with the
+ * engine's parser (src/engine/predicate/cidr.ts), so whatever loads also compiles.
+ */
 export function ipValueToCidrs(text: string, ranges: boolean): string[] {
   const t = text.trim();
-  if (ranges && t.includes('-')) {
+  if (ranges && isDashRange(t)) {
     const [a, b, ...more] = t.split('-').map((x) => x.trim());
-    if (more.length > 0 || !a || !b) throw new Error(`'${t}' is not an address, a CIDR or a range (low-high)`);
-    const lo = parseAddress(a);
-    const hi = parseAddress(b);
-    if (lo.kind() !== hi.kind()) throw new Error(`'${t}' mixes IPv4 and IPv6`);
+    if (more.length > 0 || !a || !b) throw new Error('not an address, a CIDR or a range (low-high)');
+    const lo = parseAddress(a, 'low end of the range');
+    const hi = parseAddress(b, 'high end of the range');
+    if (lo.kind() !== hi.kind()) throw new Error('the range mixes IPv4 and IPv6');
     const bits = lo.kind() === 'ipv4' ? 32 : 128;
     const from = toBig(lo);
     const to = toBig(hi);
-    if (from > to) throw new Error(`'${t}': the range ends before it starts`);
+    if (from > to) throw new Error('the range ends before it starts');
     return rangeToCidrs(from, to, bits);
   }
-  if (t.includes('/')) {
-    const slash = t.indexOf('/');
-    const addr = parseAddress(t.slice(0, slash));
-    const len = Number(t.slice(slash + 1));
-    const bits = addr.kind() === 'ipv4' ? 32 : 128;
-    if (!/^\d+$/.test(t.slice(slash + 1)) || len > bits) throw new Error(`'${t}' is not a CIDR network`);
-    return [`${addr.toString()}/${len}`];
+  let net;
+  try {
+    net = parseNetwork(t);
+  } catch {
+    throw new Error(ranges ? 'not an address, a CIDR or a range (low-high)' : 'not an address or a CIDR');
   }
-  const addr = parseAddress(t);
-  return [`${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128}`];
+  return [`${net[0].toString()}/${net[1]}`];
 }
 
 /** The fewest CIDR blocks exactly covering [from, to]. */
@@ -129,21 +140,29 @@ function rangeToCidrs(from: bigint, to: bigint, bits: number): string[] {
   return out;
 }
 
+/**
+ * Kibana's "large" value lists (kibana#133254; Elastic Security docs, "Create and manage value
+ * lists"): keyword or ip lists of more than 65,536 values, ip_range lists with more than 200
+ * dash-notation values or more than 65,536 CIDRs, and text lists of any size. Kibana applies
+ * them only to query, ML and indicator-match rules; an EQL, threshold or new_terms rule runs
+ * without the item (index.ts, attachExceptions). Returns why the list is large, or undefined.
+ */
+export function largeListReason(type: ValueListType, values: string[]): string | undefined {
+  const SMALL = 65_536;
+  if (type === 'text') return 'is a text list';
+  if (type === 'ip_range') {
+    const dashes = values.filter(isDashRange).length;
+    if (dashes > 200) return `has ${dashes} dash-notation ranges (more than 200)`;
+    if (values.length - dashes > SMALL) return `has ${values.length - dashes} CIDR values (more than 65,536)`;
+    return undefined;
+  }
+  if ((type === 'keyword' || type === 'ip') && values.length > SMALL) return `has ${values.length} values (more than 65,536)`;
+  return undefined;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Entry predicates                                                                            */
 /* ------------------------------------------------------------------------------------------ */
-
-/** Words as Elasticsearch's standard analyzer splits them (letters, digits, underscore), lower-cased. */
-function words(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}_]+/u)
-    .filter((w) => w !== '');
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}
 
 export interface ValueListProblem {
   at: string;
@@ -173,20 +192,14 @@ export function inListPredicate(field: FieldRef, type: ValueListType, values: Li
       const nets = good((v) => ipValueToCidrs(v.value, type === 'ip_range')).flat();
       return nets.length === 0 ? none : { type: 'compare', field, op: 'cidr', values: [...new Set(nets)] };
     }
+    // text: Kibana's `match {operator: and}` against a keyword field is a term query for the
+    // whole value (a keyword's analyzer keeps it as one token, case and all): the same test as keyword.
     case 'keyword':
-      return values.length === 0 ? none : { type: 'compare', field, op: 'eq', values: values.map((v) => v.value), options: { caseSensitive: true } };
-    case 'text': {
-      const alternatives: Predicate[] = good((v) => {
-        const ws = words(v.value);
-        if (ws.length === 0) throw new Error(`'${v.value}' has no words to match`);
-        const tests: Predicate[] = ws.map((w) => ({ type: 'compare', field, op: 'regex', values: [`(^|[^\\pL\\pN_])${escapeRegex(w)}($|[^\\pL\\pN_])`], options: { flags: 'i' } }));
-        return tests.length === 1 ? tests[0]! : { type: 'and', args: tests };
-      });
-      return alternatives.length === 0 ? none : alternatives.length === 1 ? alternatives[0]! : { type: 'or', args: alternatives };
-    }
+    case 'text':
+      return values.length === 0 ? none : { type: 'compare', field, op: 'eq', values: [...new Set(values.map((v) => v.value))], options: { caseSensitive: true } };
     case 'boolean': {
       const bools: Scalar[] = good((v) => {
-        if (v.value !== 'true' && v.value !== 'false') throw new Error(`'${v.value}' is not true or false`);
+        if (v.value !== 'true' && v.value !== 'false') throw new Error('not true or false');
         return v.value === 'true';
       });
       return bools.length === 0 ? none : { type: 'compare', field, op: 'eq', values: bools, options: { coerce: 'typed' } };
@@ -195,7 +208,7 @@ export function inListPredicate(field: FieldRef, type: ValueListType, values: Li
       const integer = ['long', 'integer', 'short', 'byte'].includes(type);
       const nums: Scalar[] = good((v) => {
         const n = Number(v.value);
-        if (v.value === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`'${v.value}' is not a${integer ? 'n integer' : ' number'}`);
+        if (v.value === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`not a${integer ? 'n integer' : ' number'}`);
         return n;
       });
       return nums.length === 0 ? none : { type: 'compare', field, op: 'eq', values: nums, options: { coerce: 'typed' } };
