@@ -12,10 +12,10 @@
  * (src/engine/exceptions.ts), before every stage: as Kibana adds the exception filter to the
  * query of every rule type (query, EQL, threshold, new_terms) before aggregation.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { RuleIR, RuleException, UnsupportedRule } from '../ir/types.js';
-import { walkFiles } from '../util/walk.js';
+import { expandPaths } from '../util/walk.js';
 import type { Drafts, ListDraft } from './drafts.js';
 import { EntryError, itemPredicate, type EntryContext } from './entries.js';
 import { readKibanaExport } from './kibana.js';
@@ -38,25 +38,11 @@ const ENDINGS = [...KIBANA_ENDINGS, ...YAML_ENDINGS, ...VALUE_LIST_ENDINGS];
  */
 export async function loadExceptions(paths: string[]): Promise<{ lists: ExceptionList[]; errors: ExceptionLoadError[]; warnings: string[] }> {
   const drafts: Drafts = { lists: [], valueLists: [], errors: [] };
-  const files: string[] = [];
-  const visited = new Set<string>();
-  const walk = {
+  const files = expandPaths(paths, {
     accept: (name: string) => ENDINGS.includes(extname(name).toLowerCase()),
     skip: ['node_modules'],
     onError: (file: string, reason: string) => drafts.errors.push({ source: file, message: `${file}: ${reason}` }),
-  };
-  for (const p of paths) {
-    let isDir: boolean;
-    try {
-      isDir = statSync(p).isDirectory();
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      drafts.errors.push({ source: p, message: `${p}: ${code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}` });
-      continue;
-    }
-    if (isDir) walkFiles(p, walk, files, visited);
-    else files.push(p);
-  }
+  });
   for (const file of [...new Set(files)]) {
     let text: string;
     try {

@@ -5,7 +5,7 @@
  * A file with an error is reported (file:line:col: message) and skipped; every other file is kept.
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { walkFiles } from '../util/walk.js';
+import { expandPaths } from '../util/walk.js';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuleIR, UnsupportedRule } from '../ir/types.js';
@@ -52,26 +52,12 @@ export async function loadRules(paths: string[], options: DialectOptions = {}): 
   const ds = await dialects();
   const extensions = new Set(ds.flatMap((d) => d.extensions));
   const result: LoadedRules = { rules: [], unsupported: [], errors: [], files: 0 };
-  const files: string[] = [];
   // Named files are read whatever their ending; folders contribute the files a dialect reads.
-  const visited = new Set<string>();
-  const walk = {
+  const files = expandPaths(paths, {
     accept: (name: string) => extensions.has(extname(name).toLowerCase()),
     skip: ['node_modules'],
     onError: (file: string, reason: string) => result.errors.push({ file, message: `${file}: ${reason}` }),
-  };
-  for (const p of paths) {
-    let isDir: boolean;
-    try {
-      isDir = statSync(p).isDirectory();
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      result.errors.push({ file: p, message: `${p}: ${code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}` });
-      continue;
-    }
-    if (isDir) walkFiles(p, walk, files, visited);
-    else files.push(p);
-  }
+  });
   const unique = new Set<string>();
   for (const file of files) {
     const real = realpathSync(file);

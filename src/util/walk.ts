@@ -41,3 +41,25 @@ export function walkFiles(dir: string, opts: WalkOptions, out: string[] = [], vi
   }
   return out;
 }
+
+/**
+ * The files named on a command line: a file as itself (whatever its ending), a folder as the
+ * files below it that `opts.accept`s. A path that does not exist (or cannot be read) goes to
+ * `opts.onError` and the others are still expanded.
+ */
+export function expandPaths(paths: string[], opts: WalkOptions, visited = new Set<string>()): string[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      opts.onError(p, code === 'ENOENT' ? 'no such file or folder' : (e as Error).message);
+      continue;
+    }
+    if (isDir) walkFiles(p, opts, files, visited);
+    else files.push(p);
+  }
+  return files;
+}
