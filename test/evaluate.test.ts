@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -245,6 +245,35 @@ test('evaluate: benign categories by rule and severity; the proxy check fails ab
   const none = await run({ truth: { ...TRUTH, benign: [] } });
   assert.equal(none.totals.benignProxyCheck.pass, null);
   assert.match(none.totals.benignProxyCheck.line, /^n\/a/);
+  assert.deepEqual(none.totals.otherBenignProxies, [], 'no commercial-vpn users in the truth: no note');
+});
+
+test('evaluate: the check names its categories; the commercial VPN users get their own line, outside the check, with the reason', async () => {
+  const low = await run();
+  assert.match(low.totals.benignProxyCheck.line, /\(corporate-vpn, private-relay\)/);
+  const [note, ...more] = low.totals.otherBenignProxies;
+  assert.equal(more.length, 0);
+  assert.equal(note!.category, 'commercial-vpn');
+  assert.deepEqual([note!.alerts, note!.aboveInfoOrHigherOrder], [1, 1], "carol's proxied sign-in at low");
+  assert.deepEqual(note!.offending.map((o) => [o.name, o.severity, o.alerts]), [['Proxied session start', 'low', 1]]);
+  assert.match(note!.line, /^note  benign commercial-vpn users, outside the check \(.*shared with attackers.*no exception can separate them\): 1 of 1 alerts/);
+  const table = renderReport(low);
+  assert.ok(table.includes(low.totals.benignProxyCheck.line + '\n'));
+  assert.match(table, /^note  benign commercial-vpn users.*\n +1  Proxied session start: low$/m);
+  // At INFO the check passes and the note counts the alert without calling it offending.
+  const info = await run({ level: 'informational' });
+  assert.deepEqual([info.totals.otherBenignProxies[0]!.alerts, info.totals.otherBenignProxies[0]!.aboveInfoOrHigherOrder], [1, 0]);
+});
+
+test('evaluate: an attack-free truth (no scenarios) is accepted: every alert is a false positive, recall n/a', async () => {
+  const truth = parseTruth({ ...TRUTH, scenarios: [] }, 'quiet.json');
+  assert.deepEqual(truth.scenarios, []);
+  const r = await run({ truth: { ...TRUTH, scenarios: [] } });
+  assert.equal(r.totals.recall, null);
+  assert.equal(r.totals.truePositives, 0);
+  assert.equal(r.totals.falsePositives, r.totals.alerts);
+  assert.ok(r.totals.alerts > 0);
+  assert.match(renderReport(r), /^recall n\/a: the truth lists no attack scenario/m);
 });
 
 test('evaluate: a benign network (cidr) makes a category as well as a user does', () => {
@@ -351,7 +380,18 @@ test('evaluate: bad truth documents give one line per problem, naming the file a
     'bad.json: $.benign[0].category: expected one of corporate-vpn, commercial-vpn, private-relay, traveller, got "vpn"',
     'bad.json: $.benign[0].cidrs[0]: not a network (CIDR, e.g. 198.51.100.0/24) nor an IP address: "172.224.224.0/40"',
   ]);
-  assert.deepEqual(lines({ ...TRUTH, scenarios: [] }), ['bad.json: $.scenarios: no scenarios: nothing to evaluate']);
+  // Impossible calendar dates and clock times are refused, not rolled over (Date.parse takes Feb 30 as Mar 2).
+  const dates = structuredClone(TRUTH) as typeof TRUTH;
+  dates.tenant.start = '2026-02-30T00:00:00.000Z';
+  dates.scenarios[0]!.end = '2026-11-03T24:00:00Z';
+  dates.scenarios[1]!.start = '2026-13-01T00:00:00+01:00';
+  assert.deepEqual(lines(dates), [
+    'bad.json: $.tenant.start: expected an ISO 8601 time with a zone, e.g. 2026-11-02T00:00:00.000Z, got "2026-02-30T00:00:00.000Z"',
+    'bad.json: $.scenarios[0].end: expected an ISO 8601 time with a zone, e.g. 2026-11-02T00:00:00.000Z, got "2026-11-03T24:00:00Z"',
+    'bad.json: $.scenarios[1].start: expected an ISO 8601 time with a zone, e.g. 2026-11-02T00:00:00.000Z, got "2026-13-01T00:00:00+01:00"',
+  ]);
+  const leap = { ...TRUTH.tenant, start: '2028-02-29T23:59:59+05:30', end: '2028-03-02T00:00:00Z' };
+  assert.equal(parseTruth({ ...TRUTH, tenant: leap }, 'ok.json').tenant!.start, Date.parse('2028-02-29T23:59:59+05:30'), 'a leap day exists');
   assert.deepEqual(lines([{ scenario: 'x', eventUuids: 'u1' }]), ['bad.json: $[0].user: missing (a string)', 'bad.json: $[0].eventUuids: expected a list of strings, got "u1"', 'bad.json: $[0].description: missing (a string)']);
 });
 
@@ -402,6 +442,32 @@ test('oktopus evaluate (CLI): table and --json/--out; a bad truth file exits 2 w
   const missing = cli(['--truth', join(work, 'nope.json')]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /^error: .*nope\.json: cannot read the truth file: ENOENT\n$/);
+});
+
+test("oktopus evaluate --out: '-' is standard output; an unwritable path fails before the run; no rule is exit 2, not a vacuous PASS", () => {
+  const rulesDir = dir({ 'proxy.yml': sigma('low'), 'threshold.toml': THRESHOLD, 'sequence.toml': SEQUENCE });
+  const work = dir({ 'truth.json': JSON.stringify(TRUTH) });
+  const log = logFile();
+  const cli = (args: string[], rules = rulesDir) => spawnSync(process.execPath, [CLI, 'evaluate', log, '--truth', join(work, 'truth.json'), '--rules', rules, '--quiet', ...args], { encoding: 'utf8', cwd: work });
+
+  const dash = cli(['--out', '-']);
+  assert.equal(dash.status, 0, dash.stderr);
+  assert.equal(JSON.parse(dash.stdout).totals.detected, 2, 'the JSON report on stdout');
+  assert.ok(!existsSync(join(work, '-')), "no file named '-'");
+
+  for (const [out, why] of [[join(work, 'no-such-dir', 'r.json'), /no-such-dir: ENOENT/], [work, /is a directory/]] as const) {
+    const bad = cli(['--out', out]);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, new RegExp(`^error: --out ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot write the report: .*\n$`));
+    assert.match(bad.stderr, why);
+  }
+
+  const empty = dir({ 'README.md': 'no rules here\n' });
+  const none = cli([], empty);
+  assert.equal(none.status, 2);
+  assert.equal(none.stdout, '', 'no report, no PASS line');
+  assert.match(none.stderr, /^error: no rule loaded from .*: nothing to evaluate\n$/);
 });
 
 test('oktopus evaluate --exceptions: the relay range excepted; the delta and the per-item event counts are reported', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,9 @@ test('oktopus simulate: gzip file, truth file and directory', () => {
 
 test('oktopus simulate: a bad value is a one-line error naming the flag, exit 2, nothing written', () => {
   for (const [args, message] of [
-    [['--users', '0'], /^error: --users: expected a whole number from 1 to 1000000, got '0'$/],
+    [['--users', '0'], /^error: --users: expected a whole number from 1 to 20000, got '0'$/],
+    // Memory grows with the population: the cap keeps a run well under 1 GB (docs/simulate.md).
+    [['--users', '20001'], /^error: --users: expected a whole number from 1 to 20000, got '20001'$/],
     [['--days', '2.5'], /^error: --days: expected a whole number from 1 to 3660, got '2.5'$/],
     [['--seed', 'x'], /^error: --seed: expected a whole number/],
     [['--start', '2026-13-01'], /^error: --start: expected a date YYYY-MM-DD, got '2026-13-01'$/],
@@ -69,4 +71,25 @@ test('oktopus simulate: a bad value is a one-line error naming the flag, exit 2,
   const r = run(['--users', '3', '--days', '1', '--truth', join(tmpdir(), 'no-such-dir-oktopus', 'truth.json')]);
   assert.equal(r.code, 1);
   assert.match(r.stderr.trim(), /^error: --truth .*truth\.json: ENOENT$/);
+});
+
+test('oktopus simulate: --out is opened first; a failure leaves none of the outputs behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oktopus-sim-cli-'));
+  try {
+    const truth = join(dir, 'truth.json');
+    const users = join(dir, 'users.csv');
+    // An --out that cannot be opened: neither the truth nor the directory is written.
+    const badOut = run([...ARGS, '--out', join(dir, 'missing', 'log.ndjson'), '--truth', truth, '--directory', users]);
+    assert.equal(badOut.code, 1);
+    assert.match(badOut.stderr.trim(), /^error: --out .*log\.ndjson: ENOENT$/);
+    assert.deepEqual(readdirSync(dir), []);
+    // A bad --directory after a good --out and --truth: the log and the truth are removed again.
+    const log = join(dir, 'log.ndjson');
+    const badDir = run([...ARGS, '--out', log, '--truth', truth, '--directory', join(dir, 'missing', 'users.csv')]);
+    assert.equal(badDir.code, 1);
+    assert.match(badDir.stderr.trim(), /^error: --directory .*users\.csv: ENOENT$/);
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

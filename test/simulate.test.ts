@@ -119,7 +119,7 @@ test('simulate: every event carries the LogEvent fields rules read', () => {
     assert.equal(dd.requestId, tx.id);
     assert.match(str(dd.requestUri, `${where} requestUri`), /^\//);
     str(dd.url, `${where} url`);
-    assert.equal(dd.threatSuspected, 'false');
+    assert.ok(dd.threatSuspected === 'false' || dd.threatSuspected === 'true', `${where} threatSuspected`);
     if (dd.behaviors !== undefined) assert.match(str(dd.behaviors, 'behaviors'), /^\{New Geo-Location=(POSITIVE|NEGATIVE), .*New City=(POSITIVE|NEGATIVE)\}$/);
     if (dd.dtHash !== undefined) assert.match(str(dd.dtHash, 'dtHash'), /^[0-9a-f]{64}$/);
     const auth = obj(e.authenticationContext, `${where} authenticationContext`);
@@ -263,7 +263,35 @@ test('simulate: api-token-after-proxy: an administrator\'s proxied sign-in, then
   assert.equal(sidOf(token), sidOf(start));
   const dt = Date.parse(token.published) - Date.parse(start.published);
   assert.ok(dt > 0 && dt < 20 * 60_000, `token ${dt / 60_000} min after the sign-in`);
-  assert.equal(EVENTS.filter((e) => e.eventType === 'system.api_token.create').length, 1, 'no other token in the tenant');
+  const malicious = new Set(g.eventUuids);
+  assert.equal(EVENTS.filter((e) => e.eventType === 'system.api_token.create' && malicious.has(e.uuid)).length, 1, 'one malicious token');
+});
+
+test('simulate: benign look-alikes of the attacks\' later steps: admin tokens, role grants and factor resets, some on the corporate VPN; sessions carried from home to the office', () => {
+  const opts: TenantOptions = { seed: 3, users: 300, days: 14, start: '2026-11-02', org: 'acme', attacks: false };
+  const events = [...generateTenant(opts)];
+  const admins = new Set(tenantSummary(opts).admins.map((a) => a.login));
+  const adminWork = (type: string) => events.filter((e) => e.eventType === type);
+  for (const type of ['system.api_token.create', 'user.account.privilege.grant', 'user.mfa.factor.reset_all']) {
+    const list = adminWork(type);
+    assert.ok(list.length >= 1 && list.length <= 10, `${type}: occasional (${list.length} in 14 days)`);
+    assert.ok(list.every((e) => admins.has(actorOf(e))), `${type}: by administrators`);
+  }
+  // Administrators working from home through the corporate VPN (Okta flags its egress as a proxy).
+  const adminVpn = events.filter((e) => admins.has(actorOf(e)) && e.eventType === 'user.session.start' && isProxy(e));
+  assert.ok(adminVpn.length > 0 && adminVpn.every((e) => CORPORATE_VPN_CIDRS.some((c) => inCidr(ipOf(e), c))));
+  // Hybrid workers: one Okta session seen from two ASNs (home ISP, then the office), the same day.
+  const asnsBySession = new Map<string, Set<unknown>>();
+  for (const e of events) {
+    if (e.eventType !== 'user.authentication.sso') continue;
+    const set = asnsBySession.get(sidOf(e)) ?? new Set();
+    set.add((e.securityContext as JsonObject).asNumber);
+    asnsBySession.set(sidOf(e), set);
+  }
+  const carried = [...asnsBySession.values()].filter((x) => x.size > 1).length;
+  assert.ok(carried >= 1 && carried < 60, `${carried} sessions carried between networks: a small share`);
+  // Still deterministic, and still an attack-free subset of the log with attacks.
+  assert.deepEqual([...generateTenantLines(opts)].slice(0, 500), events.slice(0, 500).map((e) => JSON.stringify(e)));
 });
 
 test('simulate: benign proxy users: corporate VPN, commercial VPN daily, iCloud Private Relay; travellers', () => {
@@ -332,7 +360,14 @@ test('simulate: a selection of scenarios is the benign log plus exactly those sc
   const keep = new Set(truth.flatMap((g) => g.eventUuids));
   const drop = new Set(all.flatMap((g) => g.eventUuids).filter((u) => !keep.has(u)));
   const some = [...generateTenant({ ...OPTS, scenarios: pick })];
-  assert.deepEqual(some.map((e) => e.uuid), EVENTS.filter((e) => !drop.has(e.uuid)).map((e) => e.uuid));
+  // Whole events, not only uuids: request and transaction ids come from each scenario's own stream.
+  assert.deepEqual(some.map((e) => JSON.stringify(e)), EVENTS.filter((e) => !drop.has(e.uuid)).map((e) => JSON.stringify(e)));
+  for (const id of SCENARIO_IDS) {
+    const alone = new Set(generateTenantLines({ ...OPTS, scenarios: [id] }));
+    const mine = new Set(groundTruth(OPTS).find((g) => g.id === id)!.eventUuids);
+    const inAll = EVENTS.filter((e) => mine.has(e.uuid)).map((e) => JSON.stringify(e));
+    assert.ok(inAll.length > 0 && inAll.every((line) => alone.has(line)), `${id} alone gives the same lines as in all`);
+  }
   const replay = some.filter((e) => truth[1]!.eventUuids.includes(e.uuid));
   assert.equal(sidOf(replay[0]!), sidOf(scenarioEvents('session-replay')[0]!), 'the replay steals the same session');
   assert.throws(() => groundTruth({ ...OPTS, scenarios: ['nope' as ScenarioId] }), /unknown scenario 'nope'/);
@@ -385,4 +420,41 @@ test('examples/: the demo truth and directory are what the generator gives for t
   assert.equal(readFileSync(new URL('users.csv', examples), 'utf8'), directoryCsv(OPTS));
   const exceptions = readFileSync(new URL('exceptions.yml', examples), 'utf8');
   for (const c of [...CORPORATE_VPN_CIDRS, ...PRIVATE_RELAY_CIDRS]) assert.ok(exceptions.includes(c), `exceptions.yml lists ${c}`);
+});
+
+test('simulate: the credential-stuffing ghost logins are never real employees nor repeated (several seeds, 1,000+ users)', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const opts: TenantOptions = { seed, users: 1500, days: 1, start: '2026-11-02', org: 'acme', attacks: true, scenarios: ['credential-stuffing'] };
+    const logins = new Set(tenantDirectory(opts).map((u) => u.login.toLowerCase()));
+    const stuffing = groundTruth(opts)[0]!;
+    const ghosts = stuffing.targets.filter((t) => !logins.has(t.toLowerCase()));
+    assert.equal(ghosts.length, 6, `seed ${seed}: six non-existent logins among the targets`);
+    assert.equal(new Set(ghosts).size, 6, `seed ${seed}: no ghost repeated`);
+    // In the log, every VERIFICATION_ERROR names a ghost (an unknown user), every INVALID_CREDENTIALS an employee.
+    const failures = [...generateTenant(opts)].filter((e) => stuffing.eventUuids.includes(e.uuid) && e.eventType === 'user.session.start' && resultOf(e) === 'FAILURE');
+    for (const e of failures) {
+      const reason = (e.outcome as JsonObject).reason;
+      assert.equal(logins.has(actorOf(e).toLowerCase()), reason === 'INVALID_CREDENTIALS', `seed ${seed}: ${actorOf(e)} ${String(reason)}`);
+    }
+  }
+});
+
+test('simulate: the credential-stuffing spray reaches the stuffing rule\'s thresholds whatever the tenant size; ThreatInsight flags only its source', () => {
+  for (const users of [1, 5, 9, 12, 40]) {
+    const opts: TenantOptions = { seed: 7, users, days: 2, start: '2026-11-02', org: 'acme', attacks: true, scenarios: ['credential-stuffing'] };
+    const g = groundTruth(opts)[0]!;
+    const events = [...generateTenant(opts)];
+    const malicious = new Set(g.eventUuids);
+    const failures = events.filter((e) => malicious.has(e.uuid) && e.eventType === 'user.session.start' && resultOf(e) === 'FAILURE');
+    assert.ok(failures.every((e) => ipOf(e) === g.ips[0]));
+    // The rule: ≥10 failures from one address for ≥8 distinct logins within 10 minutes.
+    assert.ok(failures.length >= 10, `${users} users: ${failures.length} failures`);
+    assert.ok(new Set(failures.map(actorOf)).size >= 8, `${users} users: ${new Set(failures.map(actorOf)).size} logins`);
+    const span = Date.parse(failures[failures.length - 1]!.published) - Date.parse(failures[0]!.published);
+    assert.ok(span < 10 * 60_000);
+    // debugData.threatSuspected is "true" on the stuffing source's requests, and only there.
+    const flagged = events.filter((e) => ((e.debugContext as JsonObject).debugData as JsonObject).threatSuspected === 'true');
+    assert.ok(flagged.length >= failures.length);
+    assert.ok(flagged.every((e) => malicious.has(e.uuid) && ipOf(e) === g.ips[0]), `${users} users: a flagged event outside the stuffing source`);
+  }
 });

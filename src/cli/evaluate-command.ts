@@ -5,11 +5,12 @@
  * benign look-alikes' alerts and the PASS/FAIL check of the benign proxy users; with
  * `--exceptions`, what the team's exception lists remove.
  *   oktopus evaluate examples/tenant.ndjson.gz --truth examples/tenant.truth.json [--rules …]
- *     [--exceptions FILE]… [--within MINUTES] [--json] [--out FILE]
+ *     [--exceptions FILE]… [--within MINUTES] [--json] [--out FILE|-]
  * Rules, enrichment and Python options are scan's. Exit codes: 0 report written, 2 bad input.
  */
 import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LoadedRules } from '../rules/load.js';
 import type { StateStore } from '../store/types.js';
 import type { SchemaContext } from '../schema/index.js';
@@ -74,6 +75,12 @@ async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: Eva
     reorderWindowMs = s * 1000;
   } else if (config.reorderWindowSeconds !== undefined) reorderWindowMs = config.reorderWindowSeconds * 1000;
 
+  // A report path that cannot be written fails now, not after the rules have run.
+  if (flags.out !== undefined && flags.out !== '-') {
+    const why = unwritable(flags.out);
+    if (why) throw new Error(`--out ${flags.out}: cannot write the report: ${why}`);
+  }
+
   let truth;
   try {
     truth = readTruth(flags.truth);
@@ -86,6 +93,11 @@ async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: Eva
   applyPythonFlags(flags);
   // The rules as the team deploys them: with its exception lists (--exceptions, else the config's).
   const loaded = await deps.load(flags.rules, config, deps.parsePlaceholders(flags.placeholder, config.placeholders), flags.exceptions);
+  if (loaded.rules.length === 0) {
+    // A report over no rule would score nothing and end in a vacuous PASS.
+    err(`error: no rule loaded from ${flags.rules?.join(', ') ?? 'the built-in rules'}${loaded.errors.length ? ` (${loaded.errors.length} files with errors)` : ''}: nothing to evaluate`);
+    return 2;
+  }
   const withLists = exceptionRuns(loaded.rules);
   if (!flags.quiet) {
     err(`loaded ${loaded.rules.length} rules from ${loaded.files} files; truth: ${truth.scenarios.length} scenarios, ${truth.benign.length} benign groups (${truth.format})`);
@@ -125,8 +137,18 @@ async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: Eva
   if (bad > 20) err(`bad record: ${bad - 20} more bad records not shown (${bad} in all)`);
   for (const w of report.warnings) err(`warning: ${w}`);
   for (const u of scan.engine.unsupported) err(`error: ${u.file}: rule ${u.id}: ${u.reason}`);
+  const exitCode = loaded.errors.length > 0 || scan.engine.unsupported.length > 0 ? 2 : 0;
+  if (new Set(scan.engine.unsupported.map((u) => u.id)).size >= loaded.rules.length) {
+    err(`error: none of the ${loaded.rules.length} loaded rules could run: nothing to evaluate`);
+    return 2;
+  }
 
   const json = JSON.stringify(report, null, 2) + '\n';
+  if (flags.out === '-') {
+    // '-' is standard output, as for simulate: the JSON report there, instead of the table.
+    process.stdout.write(json);
+    return exitCode;
+  }
   if (flags.out) {
     try {
       writeFileSync(flags.out, json);
@@ -135,7 +157,27 @@ async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: Eva
     }
   }
   process.stdout.write(flags.json ? json : renderReport(report));
-  return loaded.errors.length > 0 || scan.engine.unsupported.length > 0 ? 2 : 0;
+  return exitCode;
+}
+
+/** Why `path` cannot be written (without creating it), or undefined when it can. */
+function unwritable(path: string): string | undefined {
+  try {
+    if (statSync(path).isDirectory()) return 'is a directory';
+    accessSync(path, fsConstants.W_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return code ?? (e as Error).message;
+  }
+  const dir = dirname(path);
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+    accessSync(dir, fsConstants.W_OK);
+    return undefined;
+  } catch (e) {
+    return `${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
 }
 
 /**
@@ -177,7 +219,7 @@ export function registerEvaluateCommand(program: Command, setExit: (code: number
     .addOption(noCodeOption())
     .addOption(new Option('--within <minutes>', 'a scenario is detected in time when its first alert comes at most this long after its first malicious event').default('15'))
     .option('--json', 'print the report as one JSON object')
-    .option('--out <file>', 'also write the JSON report to this file')
+    .option('--out <file>', "also write the JSON report to this file; '-' for standard output (the JSON instead of the table)")
     .option('--state <path>', 'state file to read the imported anonymizer lists and user directory from (nothing is written to it)')
     .option('--org <org>', "the Okta org (default: the truth's tenant orgUrl)")
     .option('--time-field <path>', 'event field to use as event time instead of published')

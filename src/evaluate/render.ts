@@ -55,7 +55,9 @@ export function renderReport(r: EvaluationReport): string {
   }
   const tt = r.totals;
   w(
-    `recall ${tt.detected}/${tt.scenarios} scenarios (${pct(tt.recall)}); ${tt.detectedWithin} of ${tt.scenarios} detected within ${tt.withinMinutes} min of their first malicious event (✓)`,
+    tt.recall === null
+      ? 'recall n/a: the truth lists no attack scenario (an attack-free log); every alert is a false positive'
+      : `recall ${tt.detected}/${tt.scenarios} scenarios (${pct(tt.recall)}); ${tt.detectedWithin} of ${tt.scenarios} detected within ${tt.withinMinutes} min of their first malicious event (✓)`,
   );
   w();
 
@@ -88,6 +90,10 @@ export function renderReport(r: EvaluationReport): string {
   }
   w(tt.benignProxyCheck.line);
   for (const o of tt.benignProxyCheck.offending) w(`  ${right(String(o.alerts), 6)}  ${o.name}: ${o.severity}${o.higherOrder ? ', higher-order' : ''}`);
+  for (const n of tt.otherBenignProxies) {
+    w(n.line);
+    for (const o of n.offending) w(`  ${right(String(o.alerts), 6)}  ${o.name}: ${o.severity}${o.higherOrder ? ', higher-order' : ''}`);
+  }
 
   if (r.exceptions) {
     const e = r.exceptions;

@@ -39,8 +39,23 @@ import type { LogFacts } from './log-facts.js';
 export const SEVERITIES: Severity[] = ['informational', 'low', 'medium', 'high', 'critical'];
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
-/** The benign populations the issue's goal is about: their alerts must stay at INFO, none higher-order. */
+/**
+ * The benign proxy populations the issue's goal is about — the ones a team's exception lists can
+ * describe (its corporate VPN egress, Apple's published Private Relay ranges): their alerts must
+ * stay at INFO, none higher-order.
+ */
 export const PROXY_CATEGORIES: BenignCategory[] = ['corporate-vpn', 'private-relay'];
+
+/**
+ * Benign proxy populations outside that check, each with the reason: reported beside it, never
+ * silently left out.
+ */
+export const OTHER_PROXY_CATEGORIES: { category: BenignCategory; why: string }[] = [
+  {
+    category: 'commercial-vpn',
+    why: 'a commercial VPN exit is shared with attackers on the same provider: no exception can separate them',
+  },
+];
 
 export interface RuleFact {
   /** `kibana.alert.rule.uuid` (dialect and id). */
@@ -189,6 +204,18 @@ export interface BenignCheck {
   offending: { id: string; name: string; severity: Severity; higherOrder: boolean; alerts: number }[];
 }
 
+/** The alerts above INFO or higher-order on a benign proxy population outside the check. */
+export interface BenignProxyNote {
+  category: BenignCategory;
+  /** Why the category is outside the check. */
+  why: string;
+  line: string;
+  /** False-positive alerts on the category, and how many of them are above INFO or higher-order. */
+  alerts: number;
+  aboveInfoOrHigherOrder: number;
+  offending: BenignCheck['offending'];
+}
+
 export interface Totals {
   events: number;
   alerts: number;
@@ -199,11 +226,13 @@ export interface Totals {
   falsePositivesPer1kUserDays: number;
   scenarios: number;
   detected: number;
-  /** detected / scenarios. */
-  recall: number;
+  /** detected / scenarios; null when the truth has no scenario (an attack-free log). */
+  recall: number | null;
   withinMinutes: number;
   detectedWithin: number;
   benignProxyCheck: BenignCheck;
+  /** One note per benign proxy category the truth names outside the check (OTHER_PROXY_CATEGORIES). */
+  otherBenignProxies: BenignProxyNote[];
 }
 
 export interface Evaluation {
@@ -392,10 +421,13 @@ export function evaluate(input: EvaluateInput): Evaluation {
       falsePositivesPer1kUserDays: perK(counted.length - tp),
       scenarios: scenarios.length,
       detected,
-      recall: scenarios.length > 0 ? detected / scenarios.length : 0,
+      recall: scenarios.length > 0 ? detected / scenarios.length : null,
       withinMinutes: withinMs / 60_000,
       detectedWithin: scenarios.filter((s) => s.withinLimit).length,
       benignProxyCheck: proxyCheck(truth, counted, attribution, categoriesOf, ruleOf),
+      otherBenignProxies: OTHER_PROXY_CATEGORIES.filter((o) => truth.benign.some((b) => b.category === o.category)).map((o) =>
+        proxyNote(o.category, o.why, counted, attribution, categoriesOf, ruleOf),
+      ),
     },
     attribution,
     warnings,
@@ -417,7 +449,17 @@ function proxyCheck(
   const label = `benign proxy users (${PROXY_CATEGORIES.join(', ')}): no higher-order alert, no alert above INFO`;
   if (categories.length === 0) return { categories, pass: null, line: `n/a   ${label}: the truth names no such users`, offending: [] };
   const onProxy = counted.filter((a) => attribution.get(a.uuid)!.length === 0 && categoriesOf(a).some((c) => categories.includes(c)));
-  const bad = onProxy.filter((a) => a.higherOrder || severityRank(a.severity) > severityRank('informational'));
+  const { bad, offending } = offendingAlerts(onProxy, ruleOf);
+  const line =
+    bad.length === 0
+      ? `PASS  ${label} (${onProxy.length} alerts on them, all INFO)`
+      : `FAIL  ${label}: ${bad.length} of ${onProxy.length} alerts on them are higher-order or above INFO`;
+  return { categories, pass: bad.length === 0, line, offending };
+}
+
+/** The alerts among `alerts` that are higher-order or above INFO, and their rows per rule and severity. */
+function offendingAlerts(alerts: AlertFact[], ruleOf: Map<string, RuleFact>): { bad: AlertFact[]; offending: BenignCheck['offending'] } {
+  const bad = alerts.filter((a) => a.higherOrder || severityRank(a.severity) > severityRank('informational'));
   const rows = new Map<string, BenignCheck['offending'][number]>();
   for (const a of bad) {
     const key = `${a.rule}\n${a.severity}\n${a.higherOrder}`;
@@ -426,10 +468,23 @@ function proxyCheck(
     row.alerts++;
     rows.set(key, row);
   }
-  const offending = [...rows.values()].sort((a, b) => b.alerts - a.alerts);
-  const line =
-    bad.length === 0
-      ? `PASS  ${label} (${onProxy.length} alerts on them, all INFO)`
-      : `FAIL  ${label}: ${bad.length} of ${onProxy.length} alerts on them are higher-order or above INFO`;
-  return { categories, pass: bad.length === 0, line, offending };
+  return { bad, offending: [...rows.values()].sort((a, b) => b.alerts - a.alerts) };
+}
+
+/**
+ * A benign proxy category outside the check: its false positives above INFO or higher-order,
+ * reported (never PASS/FAIL) with the reason no exception list can remove them.
+ */
+function proxyNote(
+  category: BenignCategory,
+  why: string,
+  counted: AlertFact[],
+  attribution: Map<string, string[]>,
+  categoriesOf: (a: AlertFact) => BenignCategory[],
+  ruleOf: Map<string, RuleFact>,
+): BenignProxyNote {
+  const on = counted.filter((a) => attribution.get(a.uuid)!.length === 0 && categoriesOf(a).includes(category));
+  const { bad, offending } = offendingAlerts(on, ruleOf);
+  const line = `note  benign ${category} users, outside the check (${why}): ${bad.length} of ${on.length} alerts on them are higher-order or above INFO`;
+  return { category, why, line, alerts: on.length, aboveInfoOrHigherOrder: bad.length, offending };
 }

@@ -70,6 +70,18 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * The written date and time exist: Date.parse rolls "2026-02-30T…" over to March 2 and accepts
+ * hour 24, so the fields are checked against a UTC date built from them (the zone does not matter
+ * for whether a calendar day or a clock time exists).
+ */
+function calendarValid(v: string): boolean {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?/.exec(v)!;
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const u = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  return u.getUTCFullYear() === y && u.getUTCMonth() === mo - 1 && u.getUTCDate() === d && u.getUTCHours() === h && u.getUTCMinutes() === mi && u.getUTCSeconds() === sec;
+}
+
 function shown(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? s.slice(0, 59) + '…' : s;
@@ -109,7 +121,7 @@ class Reader {
   time(o: Obj, key: string, path: string): number {
     const v = o[key];
     const t = typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/.test(v) ? Date.parse(v) : NaN;
-    if (Number.isFinite(t)) return t;
+    if (Number.isFinite(t) && calendarValid(v as string)) return t;
     this.fail(`${path}.${key}`, v === undefined ? 'missing (an ISO 8601 time)' : `expected an ISO 8601 time with a zone, e.g. 2026-11-02T00:00:00.000Z, got ${shown(v)}`);
     return NaN;
   }
@@ -239,7 +251,7 @@ export function parseTruth(doc: unknown, file: string): Truth {
     else truth = readV2(doc, r, file);
   } else r.fail('$', `expected an object with "format": "${TRUTH_FORMAT}", got ${shown(doc)}`);
   if (r.errors.length > 0 || !truth) throw new TruthError(r.errors);
-  if (truth.scenarios.length === 0) throw new TruthError([`${file}: ${truth.format === 'legacy-array' ? '$' : '$.scenarios'}: no scenarios: nothing to evaluate`]);
+  // An empty list is an attack-free log (simulate --no-attacks): every alert is a false positive, recall n/a.
   return truth;
 }
 

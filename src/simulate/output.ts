@@ -46,7 +46,11 @@ async function* ndjsonChunks(opts: TenantOptions, stats: WriteStats): AsyncGener
  * Write the log to `path` ('-' = `stdout`, left open). Gzip when `path` ends in `.gz`
  * (`gzip` forces it either way, e.g. for stdout).
  */
-export async function writeTenantLog(opts: TenantOptions, path: string, o: { stdout?: Writable; gzip?: boolean; level?: number } = {}): Promise<WriteStats> {
+export async function writeTenantLog(
+  opts: TenantOptions,
+  path: string,
+  o: { stdout?: Writable; gzip?: boolean; level?: number; /** `path` already opened for writing (closed when done). */ fd?: number } = {},
+): Promise<WriteStats> {
   const stats: WriteStats = { events: 0, bytes: 0 };
   const gzip = o.gzip ?? /\.gz$/i.test(path);
   const source = Readable.from(ndjsonChunks(opts, stats), { objectMode: false, highWaterMark: 1 });
@@ -55,8 +59,11 @@ export async function writeTenantLog(opts: TenantOptions, path: string, o: { std
     const out = o.stdout ?? process.stdout;
     if (gzip) await pipeline(source, zip(), out, { end: false });
     else await pipeline(source, out, { end: false });
-  } else if (gzip) await pipeline(source, zip(), createWriteStream(path));
-  else await pipeline(source, createWriteStream(path));
+  } else {
+    const file = o.fd === undefined ? createWriteStream(path) : createWriteStream(path, { fd: o.fd });
+    if (gzip) await pipeline(source, zip(), file);
+    else await pipeline(source, file);
+  }
   return stats;
 }
 

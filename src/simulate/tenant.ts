@@ -674,6 +674,8 @@ interface Device { kind: 'Computer' | 'Mobile' | 'Unknown'; os: string; browser:
 interface Net {
   ip: string; v6: boolean; city: string; state: string; country: string; postal: string; lat: number; lon: number;
   asNumber: number; asOrg: string; isp: string; domain: string; isProxy: boolean; zone: string;
+  /** Okta ThreatInsight has flagged the address (debugData.threatSuspected "true" on its requests). */
+  threat?: boolean;
   /** Line-mode cache: securityContext and request JSON. */
   j?: { sec: string; req: string };
 }
@@ -697,7 +699,11 @@ interface User extends Actor {
   mfa: 'push' | 'totp' | 'fastpass';
   apps: App[]; appUserIds: Map<string, string>;
   factors: { password: string; oktaVerify: string; totp: string };
-  vpn: ProxyNet | null; proxyExits: Net[];
+  vpn: ProxyNet | null;
+  /** A vpn/relay/corpvpn user's exits; an administrator's corporate VPN egress (used on some days at home). */
+  proxyExits: Net[];
+  /** A hybrid worker who, on some office days, signs in at home and carries the session to the office. */
+  roams: boolean;
   trip: { from: number; to: number; place: Place; net: Net } | null;
   seen: Seen;
 }
@@ -1009,7 +1015,7 @@ function buildTenant(opts: TenantOptions): Tenant {
       home, tz: home.tz, homeIsp, homeNet, office, officeNets, officeDays, startMin, workMin,
       computer, mobile, mobileNets, mfa, apps: userApps, appUserIds: new Map(),
       factors: { password: id('lae'), oktaVerify: id('pfd'), totp: id('ost') },
-      vpn: null, proxyExits: [], trip: null,
+      vpn: null, proxyExits: [], roams: false, trip: null,
       seen: { ips: new Set(), cities: new Set(), states: new Set(), countries: new Set(), devices: new Set(), lat: 0, lon: 0, t: 0 },
     };
     for (const a of userApps) u.appUserIds.set(a.label, id('0ua'));
@@ -1059,6 +1065,16 @@ function buildTenant(opts: TenantOptions): Tenant {
     u.proxyExits = [0, 1].map((k) => makeNet(rng, PLACES[egress.place], CORPORATE_VPN, `${egress.base}${egress.first + k}`, false, true));
   }
 
+  // From a stream of their own (the population above does not depend on them): the administrators'
+  // corporate VPN egress, for the days they work from home, and the hybrid workers who sign in at
+  // home and carry the laptop's session to the office (about 5 % of office staff).
+  const xr = new Rng(mix(seed, 7));
+  for (const u of admins) {
+    const egress = corporateEgressFor(u.home);
+    u.proxyExits = [0, 1].map((k) => makeNet(xr, PLACES[egress.place], CORPORATE_VPN, `${egress.base}${egress.first + k}`, false, true));
+  }
+  for (const u of users) if (u.office && !u.admin && u.kind === 'regular' && xr.chance(0.05)) u.roams = true;
+
   // History Okta has from before the window: home, office, phone, habitual proxy exits.
   for (const u of users) {
     const s = u.seen;
@@ -1089,6 +1105,11 @@ function buildTenant(opts: TenantOptions): Tenant {
 
 // ───────────────────────────────────────────────────────────────────────────── planner (benign traffic)
 
+/** API tokens administrators create for integrations (named after the service that uses them). */
+const INTEGRATION_TOKENS = ['Workday provisioning', 'Jamf Pro sync', 'ServiceNow user sync', 'Terraform okta provider', 'SIEM log export'];
+/** Administrator roles delegated to IT staff. */
+const DELEGATED_ROLES = ['Help Desk Administrator', 'Read-only Administrator', 'Group Membership Administrator'];
+
 class Planner {
   private q = 0;
   private out: Spec[] = [];
@@ -1097,10 +1118,17 @@ class Planner {
   private readonly T: Tenant;
   private readonly rng: Rng;
   private readonly sidRng: Rng;
+  /**
+   * The stream of the occasional benign look-alikes of the attacks' later steps: administrators on
+   * the corporate VPN, integration tokens, role grants and factor resets, sessions carried from home
+   * to the office. Its own, so that drawing them does not reshuffle the rest of the day.
+   */
+  private readonly xr: Rng;
   constructor(T: Tenant, rng: Rng) {
     this.T = T;
     this.rng = rng;
     this.sidRng = new Rng(mix(T.seed, 5));
+    this.xr = new Rng(mix(T.seed, 8));
   }
 
   private push(t: number, k: Kind, s: Sess, x: SpecX | null = null): void {
@@ -1143,6 +1171,8 @@ class Planner {
       const { j: _cached, ...h } = u.homeNet;
       u.homeNet = { ...h, ip: ipFrom(r, r.pick(u.homeIsp.prefixes), false) };
     }
+    // An administrator working from home connects through the corporate VPN on most of those days.
+    if (u.admin && workday && u.proxyExits.length > 0 && this.xr.chance(0.75)) return { net: this.xr.pick(u.proxyExits), tz: u.tz };
     return { net: u.homeNet, tz: u.tz };
   }
 
@@ -1170,8 +1200,13 @@ class Planner {
       for (let i = 0; i < n; i++) t = this.failedSignIn(u, net, dev, t, 'INVALID_CREDENTIALS');
     }
 
-    let s = this.signIn(u, net, dev, t, u.mfa, false);
+    // A hybrid worker's office day that starts at home: the laptop signs in on the home network and
+    // the same Okta session goes on from the office network (another ASN) after the commute.
+    const commute = u.roams && net.zone === OFFICE_ZONE && this.xr.chance(0.35) ? { at: t + this.xr.range(40, 100) * MIN, net } : null;
+    let s = this.signIn(u, commute ? u.homeNet : net, dev, t, u.mfa, false);
     t = this.lastT;
+    const atHome = s;
+    const atOffice: Sess | null = commute ? { a: u, u, net: commute.net, dev, sid: s.sid, behaviors: s.behaviors, logOnly: s.logOnly, risk: s.risk } : null;
 
     // Phone replaced: old Okta Verify enrolment removed, new one set up.
     if (u.mfa !== 'totp' && r.chance(0.002)) {
@@ -1181,7 +1216,10 @@ class Planner {
     }
 
     // Admin console and admin work.
-    if (u.admin && workday) this.adminWork(u, s, t + r.range(2, 40) * MIN, dayEnd);
+    if (u.admin && workday) {
+      this.adminWork(u, s, t + r.range(2, 40) * MIN, dayEnd);
+      this.occasionalAdminWork(s, t + 5 * MIN, dayEnd);
+    }
 
     // Application SSO through the day; some people's session expires after lunch.
     const relogAt = workday && r.chance(0.2) ? t + workLen * r.range(0.45, 0.65) : Infinity;
@@ -1196,9 +1234,11 @@ class Planner {
         s = this.signIn(u, net, dev, relogAt, u.mfa, false);
       }
       const app = r.pick(u.apps);
-      this.sso(s, app, Math.max(at, relogged ? this.lastT : at));
+      // Still the morning's session: from the office once the commute is over.
+      const from = s === atHome && atOffice && at >= commute!.at ? atOffice : s;
+      this.sso(from, app, Math.max(at, relogged ? this.lastT : at));
     }
-    if (r.chance(0.35)) this.push(dayEnd + r.range(0, 20) * MIN, Kind.SessionEnd, s);
+    if (r.chance(0.35)) this.push(dayEnd + r.range(0, 20) * MIN, Kind.SessionEnd, s === atHome && atOffice ? atOffice : s);
 
     // Phone sign-in (Slack/Google on the go), from the carrier network (or Private Relay).
     if (u.mobile && r.chance(workday ? 0.12 : 0.2) && u.mobileNets.length && u.kind !== 'vpn' && u.kind !== 'traveller') {
@@ -1320,6 +1360,26 @@ class Planner {
     }
   }
 
+  /**
+   * Rarer administration that the attacks also do, on a few admin days: an API token for an
+   * integration, an administrator role for a new IT colleague, all factors reset for a user who
+   * lost a phone (done from wherever the admin works that day, the corporate VPN included).
+   */
+  private occasionalAdminWork(s: Sess, from: number, dayEnd: number): void {
+    const x = this.xr;
+    const T = this.T;
+    const at = () => from + x.next() * Math.max(10 * MIN, dayEnd - from);
+    if (x.chance(0.07)) this.push(at(), Kind.ApiTokenCreate, s, { tokenId: oktaId(x, '00T', T.suffix), name: x.pick(INTEGRATION_TOKENS) });
+    if (x.chance(0.04)) {
+      const it = T.users.filter((u) => !u.admin && u.kind !== 'dormant' && u.dept.name === 'IT');
+      if (it.length > 0) this.push(at(), Kind.PrivilegeGrant, s, { target: x.pick(it), privilege: x.pick(DELEGATED_ROLES) });
+    }
+    if (x.chance(0.1)) {
+      const lost = T.users.filter((u) => !u.admin && u.kind !== 'dormant' && u.mfa !== 'totp');
+      if (lost.length > 0) this.push(at(), Kind.FactorResetAll, s, { target: x.pick(lost) });
+    }
+  }
+
   /** Someone outside the active population: a new hire or a leaver. */
   private person(): Actor {
     const r = this.rng;
@@ -1409,6 +1469,12 @@ interface ScenarioPlan {
   specs: Spec[];
 }
 
+/** Tie-break sequence numbers of scenario `i`'s specs: STORY_Q0 + i * STORY_Q_SPAN onwards (benign specs count from 0). */
+const STORY_Q0 = -1_000_000;
+const STORY_Q_SPAN = 100_000;
+/** The index of the scenario that planned an attack spec, from its tie-break sequence number. */
+const storyIndex = (q: number): number => Math.floor((q - STORY_Q0) / STORY_Q_SPAN);
+
 /** The stream, ids and clock of one scenario. */
 class Story {
   readonly r: Rng;
@@ -1420,7 +1486,7 @@ class Story {
     this.r = new Rng(mix(T.seed, 4, index + 1));
     this.uuids = new UuidSource(this.r, 5000);
     // Scenario specs sort before benign specs planned for the same millisecond.
-    this.q = -1_000_000 + index * 100_000;
+    this.q = STORY_Q0 + index * STORY_Q_SPAN;
   }
   add(t: number, k: Kind, s: Sess, x: SpecX | null = null): Spec {
     const spec: Spec = { t: Math.round(t), q: this.q++, k, s, x, id: this.uuids.next(Math.round(t)) };
@@ -1525,7 +1591,9 @@ function planCredentialStuffing(T: Tenant, cast: Cast): ScenarioPlan {
   const t0 = scenarioStart(T, victim, L, 13 * 60 + 10 + r.int(50), r);
 
   const src = r.pick(STUFFING_SOURCES);
-  const srcNet: Net = { ...proxyNet(r, PLACES[src.place], src.net), isProxy: false };
+  // Okta does not call the VPS a proxy, but ThreatInsight flags an address spraying passwords
+  // at many accounts: its requests carry debugData.threatSuspected "true".
+  const srcNet: Net = { ...proxyNet(r, PLACES[src.place], src.net), isProxy: false, threat: true };
   const bot: Device = { kind: 'Unknown', os: 'Unknown', browser: 'UNKNOWN', ua: 'python-requests/2.32.3', dtHash: null };
   const victims = new Set<User>([cast.stuffing, cast.torVictim, cast.backdoor, cast.geoVictim, cast.replayVictim, cast.tokenVictim]);
   const candidates = r.shuffle(T.users.filter((u) => !victims.has(u)));
@@ -1538,11 +1606,21 @@ function planCredentialStuffing(T: Tenant, cast: Cast): ScenarioPlan {
     attempts.push({ a: u, u, reason: 'INVALID_CREDENTIALS' });
     if (i < doubles) attempts.push({ a: u, u, reason: 'INVALID_CREDENTIALS' });
   });
+  // Non-existent logins: guessed from common names, redrawn while the guess is a real employee's
+  // login (Okta would then log that user's failure, not a VERIFICATION_ERROR) or already guessed.
+  // A breached list does not shrink with the tenant: in a small one, where few employees are left
+  // to spray, more of its logins miss, so that the spray reaches the stuffing rule's thresholds
+  // (10 failures from one address, 8 distinct logins) whatever the tenant's size.
   const ghosts: string[] = [];
-  for (let i = 0; i < 6; i++) {
-    const first = r.pick(FIRST_NAMES).toLowerCase();
-    const last = r.pick(LAST_NAMES).toLowerCase().replace(/[^a-z]/g, '');
-    const login = r.pick([`${first}.${last}`, `${first[0]}${last}`, `${first}`]) + `@${T.domain}`;
+  const logins = new Set(T.users.map((u) => u.alternateId.toLowerCase()));
+  const nGhosts = Math.max(6, 8 - k, 10 - k - doubles);
+  for (let i = 0; i < nGhosts; i++) {
+    let login: string;
+    do {
+      const first = r.pick(FIRST_NAMES).toLowerCase();
+      const last = r.pick(LAST_NAMES).toLowerCase().replace(/[^a-z]/g, '');
+      login = r.pick([`${first}.${last}`, `${first[0]}${last}`, `${first}`, `${first}.${last}${1 + r.int(99)}`]) + `@${T.domain}`;
+    } while (logins.has(login) || ghosts.includes(login));
     ghosts.push(login);
     attempts.push({ a: { id: 'unknown', alternateId: login, displayName: 'unknown' }, u: null, reason: 'VERIFICATION_ERROR' });
   }
@@ -1839,13 +1917,17 @@ function authObject(s: Sess, a: AuthKind): JsonObject {
     interface: null, authenticationStep: 0, externalSessionId: s.sid, rootSessionId: s.sid === 'unknown' ? null : s.sid,
   };
 }
+/** Okta ThreatInsight's verdict on the request's source address. */
+function threatSuspected(s: Sess): 'true' | 'false' {
+  return s.net.threat ? 'true' : 'false';
+}
 /** The end of an authentication step's debugData: device token hash and Okta's behaviour/risk verdicts. */
 function appendAuthTail(s: Sess, d: JsonObject): JsonObject {
   if (s.dev.dtHash) d.dtHash = s.dev.dtHash;
   d.behaviors = s.behaviors;
   d.logOnlySecurityData = s.logOnly;
   d.risk = s.risk;
-  d.threatSuspected = 'false';
+  d.threatSuspected = threatSuspected(s);
   return d;
 }
 
@@ -1877,8 +1959,12 @@ function netJson(n: Net): { sec: string; req: string } {
 class Emitter {
   private readonly T: Tenant;
   private readonly benignRng: Rng;
-  private readonly attackRng: Rng;
-  /** Stream for the event being built: attack events (pre-assigned uuid) draw from their own. */
+  /**
+   * One stream per scenario (request and transaction ids, random path parts), so that a scenario's
+   * events are the same bytes whichever other scenarios are selected.
+   */
+  private readonly attackRngs: Rng[];
+  /** Stream for the event being built: attack events (pre-assigned uuid) draw from their scenario's. */
   private cur: Rng;
   private readonly uuids: UuidSource;
   private readonly adminUrl: string;
@@ -1889,7 +1975,7 @@ class Emitter {
     this.T = T;
     this.lines = lines;
     this.benignRng = rng;
-    this.attackRng = new Rng(mix(T.seed, 6));
+    this.attackRngs = SCENARIO_IDS.map((_, i) => new Rng(mix(T.seed, 6, i)));
     this.cur = rng;
     this.uuids = new UuidSource(rng, base);
     this.adminUrl =
@@ -1958,7 +2044,7 @@ class Emitter {
   build(s: Spec): Out {
     const t = s.t;
     const x: SpecX = s.x ?? {};
-    this.cur = s.id === null ? this.benignRng : this.attackRng;
+    this.cur = s.id === null ? this.benignRng : this.attackRngs[storyIndex(s.q)]!;
     const rid = requestId(this.cur, t);
     const uuid = s.id ?? this.uuids.next(t);
     const ss = s.s;
@@ -2033,7 +2119,7 @@ class Emitter {
         const dd = head(uri);
         dd.loginResult = reason;
         if (ss.dev.dtHash) dd.dtHash = ss.dev.dtHash;
-        dd.threatSuspected = 'false';
+        dd.threatSuspected = threatSuspected(ss);
         return this.ev(uuid, t, 'user.session.start', 'WARN', 'core.user_auth.login_failed', 'User login to Okta', ss, uri === '/api/v1/authn' ? null : DASHBOARD_CLIENT,
           'FAILURE', reason, null, dd, false, AUTH_PASSWORD, rid);
       }
