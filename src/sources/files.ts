@@ -57,9 +57,12 @@ const TOO_LONG = 'record longer than 16 MiB';
 
 /**
  * Read size, and the largest piece of bytes decoded at once: every text chunk below holds at
- * most CHUNK bytes' worth of text, whatever the source delivers.
+ * most CHUNK bytes' worth of text, whatever the source delivers. 64 KiB keeps each decoded
+ * chunk (and the lines sliced from it, which hold it alive until they are parsed) under V8's
+ * large-object size (128 KiB): with 1 MiB chunks every chunk was a large object of its own,
+ * about 12 MB more RSS in a scan of a file (docs/performance.md, "Memory").
  */
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 16;
 
 /** A zlib failure (truncated or corrupt stream): reported at the end, not thrown. */
 class DecompressError extends Error {}
