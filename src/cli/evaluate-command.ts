@@ -15,7 +15,7 @@ import type { LoadedRules } from '../rules/load.js';
 import type { StateStore } from '../store/types.js';
 import type { SchemaContext } from '../schema/index.js';
 import { loadConfig, type Config } from './config.js';
-import { enrichmentFor } from './enrichment.js';
+import { enrichmentFor, type EnrichmentFlags } from './enrichment.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption } from './test-command.js';
 import { readTruth, TruthError } from '../evaluate/truth.js';
 import { evaluateLog } from '../evaluate/index.js';
@@ -34,7 +34,7 @@ export interface EvaluateDeps {
   normaliseOrg(org: string | undefined): string;
 }
 
-interface EvaluateFlags {
+interface EvaluateFlags extends EnrichmentFlags {
   truth: string;
   rules?: string[];
   exceptions?: string[];
@@ -47,12 +47,6 @@ interface EvaluateFlags {
   reorderWindow?: string;
   placeholder?: string[];
   config?: string;
-  quiet?: boolean;
-  geoipCity?: string;
-  geoipAsn?: string;
-  geoipCountry?: string;
-  defaultGeoip?: boolean;
-  users?: string;
 }
 
 const err = (line: string): void => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');

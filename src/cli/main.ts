@@ -30,7 +30,7 @@ import { applyNoCode, applyPythonFlags, noCodeOption, pythonPathOption, pythonTi
 import { registerServeCommand } from './serve-command.js';
 import { EnrichInputError } from '../enrich/errors.js';
 import { describeVersion, intelImport, intelList, usersImport } from '../enrich/commands.js';
-import { enrichmentFor } from './enrichment.js';
+import { enrichmentFor, type EnrichmentFlags } from './enrichment.js';
 import { alertSinks } from './sinks.js';
 import { INTEL_NS } from '../enrich/intel.js';
 import { USERS_NS } from '../enrich/users.js';
@@ -148,7 +148,7 @@ function openStore(opts: { state?: string; memory?: boolean; fresh?: boolean }, 
   return writeReference(new SqliteStore(path), keep);
 }
 
-interface ScanFlags {
+interface ScanFlags extends EnrichmentFlags {
   rules?: string[];
   exceptions?: string[];
   format: string;
@@ -167,12 +167,6 @@ interface ScanFlags {
   batchSize?: string;
   placeholder?: string[];
   config?: string;
-  quiet?: boolean;
-  geoipCity?: string;
-  geoipAsn?: string;
-  geoipCountry?: string;
-  defaultGeoip?: boolean;
-  users?: string;
 }
 
 /** Bad records, one line each, but at most 20 per input file (a wrong file can have millions). */

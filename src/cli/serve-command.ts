@@ -20,14 +20,14 @@ import { DEFAULT_ORG, type SchemaContext } from '../schema/index.js';
 import type { AlertSink } from '../sinks/types.js';
 import { loadConfig } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption, setRuleRoots } from './test-command.js';
-import { enrichmentFor } from './enrichment.js';
+import { enrichmentFor, type EnrichmentFlags } from './enrichment.js';
 import { alertSinks } from './sinks.js';
 import { DEFAULT_MAX_BODY_BYTES, startHookServer } from '../sources/hooks.js';
 
 const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
 
-export interface ServeFlags {
+export interface ServeFlags extends EnrichmentFlags {
   exceptions?: string[];
   port: string;
   host: string;
@@ -47,13 +47,7 @@ export interface ServeFlags {
   maxConnections?: string;
   maxInFlight?: string;
   maxQueueLag?: string;
-  users?: string;
-  geoipCity?: string;
-  geoipAsn?: string;
-  geoipCountry?: string;
-  defaultGeoip?: boolean;
   config?: string;
-  quiet?: boolean;
 }
 
 const err = (line: string): void => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
