@@ -17,7 +17,10 @@
  * it at run time (`v8.setFlagsFromString`) takes effect from the next collection on, which was
  * measured (same alerts, peak RSS and time in docs/performance.md).
  *
- * A value given by the user (`node --heap-growing-percent=…` or in NODE_OPTIONS) is kept.
+ * A value given by the user (`node --heap-growing-percent=…` or in NODE_OPTIONS) is kept;
+ * `--heap-growing-percent=0` restores V8's own factor. Node warns that flags changed after start-up
+ * may misbehave; this one is a number V8 reads when it next sizes the heap (no structure depends
+ * on it), and the whole test suite, the conformance run and the benchmarks run with it.
  */
 import { setFlagsFromString } from 'node:v8';
 
