@@ -2,8 +2,7 @@
  * What the file readers produce before value lists are resolved: lists and items with their raw
  * entries. Items become predicates in index.ts once every file (and so every value list) is read.
  */
-import type { FieldVocabulary } from './entries.js';
-import type { RuleSelector } from './types.js';
+import type { ExceptionList } from './types.js';
 import type { ValueList } from './value-lists.js';
 
 export interface ItemDraft {
@@ -19,18 +18,10 @@ export interface ItemDraft {
   source: string;
 }
 
-export interface ListDraft {
-  id: string;
-  name?: string;
-  description?: string;
-  namespaceType: 'single' | 'agnostic';
-  type: string;
-  file: string;
+/** A list as read, before its items become predicates: an ExceptionList with raw items. */
+export interface ListDraft extends Omit<ExceptionList, 'items'> {
   /** Where the list is defined (`file:line`), for duplicate-id errors. */
   at: string;
-  format: 'kibana' | 'oktopus';
-  selectors?: RuleSelector[];
-  vocabulary: FieldVocabulary;
   items: ItemDraft[];
 }
 
