@@ -23,6 +23,7 @@ import { renderReport } from '../evaluate/render.js';
 import type { ExceptionItemCount } from '../evaluate/compare.js';
 import type { RuleIR } from '../ir/types.js';
 import { exceptionsOption } from '../exceptions/apply.js';
+import { collect, err, normaliseOrg, reorderWindowMs } from './common.js';
 
 /** What main.ts lends the command: scan's rule loading, store opening and input expansion. */
 export interface EvaluateDeps {
@@ -31,7 +32,6 @@ export interface EvaluateDeps {
   openStore(opts: { state?: string; memory?: boolean }, config: Config): StateStore;
   expandInputs(inputs: string[]): string[];
   parsePlaceholders(specs: string[] | undefined, fromConfig: Record<string, string[]> | undefined): Record<string, string[]>;
-  normaliseOrg(org: string | undefined): string;
 }
 
 interface EvaluateFlags extends EnrichmentFlags {
@@ -49,11 +49,6 @@ interface EvaluateFlags extends EnrichmentFlags {
   config?: string;
 }
 
-const err = (line: string): void => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: EvaluateDeps): Promise<number> {
   const config = loadConfig(flags.config);
@@ -62,12 +57,7 @@ async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: Eva
   const files = deps.expandInputs(inputs);
   const within = Number(flags.within);
   if (!Number.isFinite(within) || within <= 0) throw new Error(`--within expects minutes (a number > 0), got: ${flags.within}`);
-  let reorderWindowMs: number | undefined;
-  if (flags.reorderWindow !== undefined) {
-    const s = Number(flags.reorderWindow);
-    if (!Number.isFinite(s) || s < 0) throw new Error(`--reorder-window expects seconds (a number >= 0), got: ${flags.reorderWindow}`);
-    reorderWindowMs = s * 1000;
-  } else if (config.reorderWindowSeconds !== undefined) reorderWindowMs = config.reorderWindowSeconds * 1000;
+  const reorderMs = reorderWindowMs(flags.reorderWindow, config);
 
   // A report path that cannot be written fails now, not after the rules have run.
   if (flags.out !== undefined && flags.out !== '-') {
@@ -97,7 +87,7 @@ async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: Eva
     err(`loaded ${loaded.rules.length} rules from ${loaded.files} files; truth: ${truth.scenarios.length} scenarios, ${truth.benign.length} benign groups (${truth.format})`);
     for (const u of loaded.unsupported.filter((x) => x.status === 'unsupported')) err(`  not run: ${u.name} (${u.id}): ${u.reason}`);
   }
-  const org = deps.normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org ?? truth.tenant?.orgUrl);
+  const org = normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org ?? truth.tenant?.orgUrl);
   let first = true;
   const openRun = (): { store: StateStore; schema: SchemaContext } => {
     const store = deps.openStore({ state: flags.state, memory: true }, config);
@@ -122,7 +112,7 @@ async function evaluateCommand(inputs: string[], flags: EvaluateFlags, deps: Eva
     openRun,
     withinMs: within * 60_000,
     timeField: flags.timeField ?? config.timeField,
-    reorderWindowMs,
+    reorderWindowMs: reorderMs,
     onBadRecord: (line) => {
       if (++bad <= 20) err(`bad record: ${line}`);
     },

@@ -13,7 +13,7 @@ import type { StateStore } from '../store/types.js';
 import type { SchemaContext } from '../schema/index.js';
 import type { AlertSink } from '../sinks/types.js';
 import { Progress } from '../sinks/progress.js';
-import { enrichmentFor } from './enrichment.js';
+import { enrichmentFor, type EnrichmentFlags } from './enrichment.js';
 import { alertSinks } from './sinks.js';
 import { loadConfig, type Config } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption } from './test-command.js';
@@ -21,6 +21,7 @@ import { LOGS_SCOPE, oauthAuth, OktaApiError, OktaLogClient, orgBaseUrl, readTok
 import { usersSync } from '../enrich/commands.js';
 import { runStream, type StreamMode } from '../pipeline/stream.js';
 import { exceptionsOption } from '../exceptions/apply.js';
+import { err } from './common.js';
 
 /** What main.ts lends these commands (its rule loading and store opening, shared with scan). */
 export interface LiveDeps {
@@ -28,7 +29,7 @@ export interface LiveDeps {
   openStore(opts: { state?: string; memory?: boolean; fresh?: boolean }, config: Config): StateStore;
 }
 
-interface LiveFlags {
+interface LiveFlags extends EnrichmentFlags {
   org?: string;
   once?: boolean;
   since?: string;
@@ -53,13 +54,8 @@ interface LiveFlags {
   requestTimeout?: string;
   limit?: string;
   config?: string;
-  quiet?: boolean;
-  geoipCity?: string;
-  geoipAsn?: string;
-  defaultGeoip?: boolean;
 }
 
-const err = (line: string): void => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
 
 function seconds(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

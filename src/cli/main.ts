@@ -21,7 +21,7 @@ import { runScan } from '../pipeline/scan.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { MemoryStore } from '../store/memory.js';
 import type { StateStore } from '../store/types.js';
-import { DEFAULT_ORG, type SchemaContext } from '../schema/index.js';
+import type { SchemaContext } from '../schema/index.js';
 import { Progress } from '../sinks/progress.js';
 import { explain, renderExplanation } from '../explain/explain.js';
 import { loadConfig, type Config } from './config.js';
@@ -39,30 +39,11 @@ import { registerLiveCommands } from './live-commands.js';
 import { applyExceptionFiles, exceptionSummary, exceptionsOption } from '../exceptions/apply.js';
 import { registerEvaluateCommand } from './evaluate-command.js';
 import { registerSimulateCommand } from './simulate-command.js';
+import { collect, err, normaliseOrg, reorderWindowMs, UsageError } from './common.js';
 
 export const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 export const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
 
-class UsageError extends Error {}
-
-const err = (line: string): void => {
-  process.stderr.write(line.endsWith('\n') ? line : line + '\n');
-};
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** `--org https://acme.okta.com` and `--org acme.okta.com` both name the tenant `acme.okta.com`. */
-export function normaliseOrg(org: string | undefined): string {
-  if (!org) return DEFAULT_ORG;
-  try {
-    if (/^[a-z]+:\/\//i.test(org)) return new URL(org).hostname;
-  } catch {
-    throw new UsageError(`--org: not a URL or host name: ${org}`);
-  }
-  return org.replace(/\/+$/, '');
-}
 
 function parsePlaceholders(specs: string[] | undefined, fromConfig: Record<string, string[]> | undefined): Record<string, string[]> {
   const out: Record<string, string[]> = { ...(fromConfig ?? {}) };
@@ -191,12 +172,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
   if (inputs.length === 0) throw new UsageError('scan needs at least one input file (or - for standard input)');
   const files = expandInputs(inputs);
   if (!['table', 'ndjson'].includes(flags.format)) throw new UsageError(`--format must be table or ndjson, got: ${flags.format}`);
-  let reorderWindowMs: number | undefined;
-  if (flags.reorderWindow !== undefined) {
-    const s = Number(flags.reorderWindow);
-    if (!Number.isFinite(s) || s < 0) throw new UsageError(`--reorder-window expects seconds (a number >= 0), got: ${flags.reorderWindow}`);
-    reorderWindowMs = s * 1000;
-  } else if (config.reorderWindowSeconds !== undefined) reorderWindowMs = config.reorderWindowSeconds * 1000;
+  const reorderMs = reorderWindowMs(flags.reorderWindow, config);
 
   let dedupHorizonMs: number | undefined;
   if (flags.duplicateWindow !== undefined) {
@@ -243,7 +219,7 @@ async function scanCommand(inputs: string[], flags: ScanFlags): Promise<number> 
       sinks,
       strict: flags.strict,
       timeField: flags.timeField ?? config.timeField,
-      reorderWindowMs,
+      reorderWindowMs: reorderMs,
       batchSize,
       engine: dedupHorizonMs === undefined ? undefined : { dedupHorizonMs },
       onBadRecord: (line) => badRecords.report(line),
@@ -441,7 +417,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerTestCommand(program, setExit);
   registerLiveCommands(program, setExit, { load, openStore }); // watch, backfill (docs/live.md)
   registerServeCommand(program, setExit); // oktopus serve (Event Hooks)
-  registerEvaluateCommand(program, setExit, { load, openStore, expandInputs, parsePlaceholders, normaliseOrg }); // oktopus evaluate (docs/evaluate.md)
+  registerEvaluateCommand(program, setExit, { load, openStore, expandInputs, parsePlaceholders }); // oktopus evaluate (docs/evaluate.md)
   registerSimulateCommand(program, setExit); // oktopus simulate (docs/simulate.md)
   const rules = program.command('rules').description('rule catalog');
   rules

@@ -16,13 +16,14 @@ import { fileURLToPath } from 'node:url';
 import { loadRules } from '../rules/load.js';
 import { applyExceptionFiles, exceptionsOption } from '../exceptions/apply.js';
 import { SqliteStore } from '../store/sqlite.js';
-import { DEFAULT_ORG, type SchemaContext } from '../schema/index.js';
+import type { SchemaContext } from '../schema/index.js';
 import type { AlertSink } from '../sinks/types.js';
 import { loadConfig } from './config.js';
 import { applyPythonFlags, noCodeOption, pythonPathOption, pythonTimeoutOption, setRuleRoots } from './test-command.js';
 import { enrichmentFor, type EnrichmentFlags } from './enrichment.js';
 import { alertSinks } from './sinks.js';
 import { DEFAULT_MAX_BODY_BYTES, startHookServer } from '../sources/hooks.js';
+import { err, normaliseOrg } from './common.js';
 
 const BUILTIN_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 const DEFAULT_STATE = join('.oktopus', 'state.sqlite');
@@ -50,19 +51,6 @@ export interface ServeFlags extends EnrichmentFlags {
   config?: string;
 }
 
-const err = (line: string): void => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
-
-function org(value: string | undefined): string {
-  if (!value) return DEFAULT_ORG;
-  if (/^[a-z]+:\/\//i.test(value)) {
-    try {
-      return new URL(value).hostname;
-    } catch {
-      throw new Error(`--org: not a URL or host name: ${value}`);
-    }
-  }
-  return value.replace(/\/+$/, '');
-}
 
 function number(flag: string, value: string | undefined, min: number, integer = false): number | undefined {
   if (value === undefined) return undefined;
@@ -129,7 +117,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   const sinks: AlertSink[] = [];
   let server;
   try {
-    const schema: SchemaContext = { org: org(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
+    const schema: SchemaContext = { org: normaliseOrg(flags.org ?? process.env['OKTOPUS_ORG'] ?? config.org) };
     schema.enrichment = enrichmentFor(store, flags, config, err, { withUsers: true });
     sinks.push(...alertSinks(flags));
 

@@ -14,6 +14,7 @@ import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SCENARIO_IDS, type ScenarioId, type TenantOptions } from '../simulate/tenant.js';
 import { directoryCsv, truthJson, writeTenantLog } from '../simulate/output.js';
+import { err } from './common.js';
 
 export interface SimulateFlags {
   users: string;
@@ -27,7 +28,6 @@ export interface SimulateFlags {
   directory?: string;
 }
 
-const err = (line: string): void => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
 
 class FlagError extends Error {}
 

@@ -40,6 +40,7 @@ import { withMocks } from '../dialects/typescript/module.js';
 import { closePython, configurePython, evaluatePythonTest } from '../dialects/panther/python/runtime.js';
 import { walkFiles } from '../util/walk.js';
 import type { SchemaContext } from '../schema/index.js';
+import { collect } from './common.js';
 
 export type TestStatus = 'pass' | 'fail' | 'no rule body' | 'error';
 
@@ -321,9 +322,6 @@ export function formatTable(rows: TestResult[]): string {
 
 const DEFAULT_RULES = fileURLToPath(new URL('../../../rules/', import.meta.url));
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** `--python-path DIR` (repeatable): helper folders for Python rule bodies (scan and test). */
 export function pythonPathOption(): Option {
