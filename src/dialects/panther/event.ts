@@ -321,9 +321,18 @@ export function pantherEventOf(doc: JsonObject, time?: number, enrichment?: () =
   return wrapObject(doc, { time, extra: () => (extra ??= indicators(doc, time)), enrichment });
 }
 
-/** The per-event cache key of a view computed with an enrichment context (`none`: without one). */
-function viewKey(kind: string, enrichment: EnrichmentContext | undefined): string {
-  return `${kind}:${enrichment ? enrichment.id : 'none'}`;
+/**
+ * A view of the event computed once per event and enrichment context (`none`: without one), and
+ * cached on the event; `build` gets Panther's `p_enrichment` block, when there is a context.
+ */
+function cachedView<T>(ev: CanonicalEvent, kind: string, enrichment: EnrichmentContext | undefined, build: (pEnrichment: (() => Json | undefined) | undefined) => T): T {
+  const key = `${kind}:${enrichment ? enrichment.id : 'none'}`;
+  let view = ev.cache.get(key) as T | undefined;
+  if (view === undefined) {
+    view = build(enrichment ? () => pantherBlock(ev, enrichment) : undefined);
+    ev.cache.set(key, view);
+  }
+  return view;
 }
 
 /**
@@ -334,13 +343,7 @@ function viewKey(kind: string, enrichment: EnrichmentContext | undefined): strin
  * the engine's SchemaContext's enrichment, so they see the same event.
  */
 export function pantherEvent(ev: CanonicalEvent, enrichment?: EnrichmentContext): PantherDict {
-  const key = viewKey('panther-event', enrichment);
-  let e = ev.cache.get(key) as PantherDict | undefined;
-  if (!e) {
-    e = pantherEventOf(ev.doc, ev.time, enrichment ? () => pantherBlock(ev, enrichment) : undefined);
-    ev.cache.set(key, e);
-  }
-  return e;
+  return cachedView(ev, 'panther-event', enrichment, (pEnrichment) => pantherEventOf(ev.doc, ev.time, pEnrichment));
 }
 
 /**
@@ -349,13 +352,7 @@ export function pantherEvent(ev: CanonicalEvent, enrichment?: EnrichmentContext)
  * when the log has none. Computed at first use, cached per event and enrichment context.
  */
 export function pantherView(ev: CanonicalEvent, enrichment?: EnrichmentContext): JsonObject {
-  const key = viewKey('panther-view', enrichment);
-  let d = ev.cache.get(key) as JsonObject | undefined;
-  if (!d) {
-    d = pantherDocument(ev.doc, ev.time, enrichment ? () => pantherBlock(ev, enrichment) : undefined);
-    ev.cache.set(key, d);
-  }
-  return d;
+  return cachedView(ev, 'panther-view', enrichment, (pEnrichment) => pantherDocument(ev.doc, ev.time, pEnrichment));
 }
 
 /**
