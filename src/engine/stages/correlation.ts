@@ -63,6 +63,7 @@ import { KeyedState } from './keyed-state.js';
 import { keyValue, keyValues, reviveEvent, storeEvent, type StoredEvent } from './sequence.js';
 import { cartesian } from './terms.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
+import { DeadlineQueue } from './deadlines.js';
 
 /** Most groups one alert is counted in (multi-valued group-by fields multiply). */
 export const MAX_GROUPS_PER_ALERT = 100;
@@ -377,25 +378,14 @@ export const correlationStage: StageFactory<CorrelationStage> = {
     );
 
     /** (deadline, group) of every open window and waiting match, by deadline; stale items are skipped. */
-    let deadlines: { d: number; k: string }[] | undefined;
-    const index = (): { d: number; k: string }[] => {
-      if (!deadlines) {
-        deadlines = [];
-        for (const [k, v] of ctx.store.entries(ctx.ns)) {
-          const st = v as unknown as GroupState;
-          if (st.w !== undefined) deadlines.push({ d: st.w + span, k });
-          for (const p of st.p ?? []) deadlines.push({ d: p.d, k });
-        }
-        deadlines.sort((a, b) => a.d - b.d);
+    const deadlines = new DeadlineQueue(function* () {
+      for (const [k, v] of ctx.store.entries(ctx.ns)) {
+        const st = v as unknown as GroupState;
+        if (st.w !== undefined) yield { d: st.w + span, k };
+        for (const p of st.p ?? []) yield { d: p.d, k };
       }
-      return deadlines;
-    };
-    const schedule = (d: number, k: string): void => {
-      const list = index();
-      let at = list.length;
-      while (at > 0 && list[at - 1]!.d > d) at--;
-      list.splice(at, 0, { d, k });
-    };
+    });
+    const schedule = (d: number, k: string): void => deadlines.add(d, k);
 
     /* ------------------------------------------ output ------------------------------------------ */
 
@@ -458,10 +448,8 @@ export const correlationStage: StageFactory<CorrelationStage> = {
     };
 
     const due = (time: number): Match[] => {
-      const list = index();
       const out: Match[] = [];
-      while (list.length > 0 && list[0]!.d < time) {
-        const { k } = list.shift()!;
+      for (const { k } of deadlines.takeBefore(time)) {
         const st = state.get(k);
         if (st) settle(k, st, time, out);
       }

@@ -66,6 +66,7 @@ import { compilePredicate, type EventTest } from '../predicate/index.js';
 import { KeyedState } from './keyed-state.js';
 import { cartesian } from './terms.js';
 import type { Match, StageContext, StageFactory, StageRuntime } from './types.js';
+import { DeadlineQueue } from './deadlines.js';
 
 /** Most completed sequences one key may hold while they wait for a trailing missing step. */
 export const MAX_WAITING = 1000;
@@ -279,22 +280,11 @@ export const sequenceStage: StageFactory<SequenceStage> = {
     /* ------------------- completions waiting for a trailing window (in memory) ------------------- */
 
     /** (deadline, key) of every waiting completion, by deadline; stale items are skipped. */
-    let waiting: { d: number; k: string }[] | undefined;
-    const index = (): { d: number; k: string }[] => {
-      if (!waiting) {
-        // Built on the first push or tick, before anything is held in memory: the store is whole.
-        waiting = [];
-        for (const [k, v] of ctx.store.entries(ctx.ns)) for (const a of (v as unknown as KeyState).a ?? []) waiting.push({ d: a.d!, k });
-        waiting.sort((x, y) => x.d - y.d);
-      }
-      return waiting;
-    };
-    const wait = (d: number, k: string): void => {
-      const list = index();
-      let at = list.length;
-      while (at > 0 && list[at - 1]!.d > d) at--;
-      list.splice(at, 0, { d, k });
-    };
+    // Built on the first push or tick, before anything is held in memory: the store is whole.
+    const waiting = new DeadlineQueue(function* () {
+      for (const [k, v] of ctx.store.entries(ctx.ns)) for (const a of (v as unknown as KeyState).a ?? []) yield { d: a.d!, k };
+    });
+    const wait = (d: number, k: string): void => waiting.add(d, k);
 
     const output = (p: Partial, key: Json[], time: number, current?: CanonicalEvent): Match => ({
       events: p.e.map((row) => (current && row['doc'] === current.doc ? current : reviveEvent(row))),
@@ -304,10 +294,8 @@ export const sequenceStage: StageFactory<SequenceStage> = {
 
     /** Emit the waiting completions whose trailing window ended before `time`. */
     const due = (time: number): Match[] => {
-      const list = index();
       const out: Match[] = [];
-      while (list.length > 0 && list[0]!.d < time) {
-        const { d, k } = list.shift()!;
+      for (const { d, k } of waiting.takeBefore(time)) {
         const st = state.get(k);
         if (!st?.a) continue;
         const keep: Partial[] = [];
